@@ -1,0 +1,173 @@
+"""Controller interface, simple controllers, and neural delay lines.
+
+A controller is called once per integration step with the time, the sensed
+``ForceState`` of the current state and its memory (batch-last, part of the
+integrated state so that a batch can be paused and resumed). It returns a
+``ControlOutput``: muscle excitations, optional generalized forces from test
+actuators (with their damping, treated implicitly), and its new memory.
+
+The walking controllers (reflexes, activation profiles) plug into the same
+interface; their neural delays use ``DelayLine``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from .joint_limits import LIMITED
+from .model import Model
+from .names import COORDINATES, MUSCLES, N_COORDINATES, N_MUSCLES, coordinate_index
+
+#: stimulation floor and ceiling (Geyer & Herr 2010: pre-stimulation 0.01)
+MIN_EXCITATION = 0.01
+
+
+@dataclass
+class ControlOutput:
+    """Controller output (batch-last).
+
+    excitation: (n_muscles, B) in [0.01, 1].
+    torque: (10, B) generalized forces of test actuators (N, N m) or None.
+    damping: (10, B) >= 0, -d(torque)/d(qdot) of those actuators (N s/m, N m s/rad) or None.
+    memory: (n_memory, B) new controller memory.
+    """
+
+    excitation: np.ndarray
+    torque: np.ndarray | None = None
+    damping: np.ndarray | None = None
+    memory: np.ndarray | None = None
+
+
+class Controller(Protocol):
+    memory_size: int
+
+    def initial_memory(self, model: Model, q: np.ndarray, qdot: np.ndarray) -> np.ndarray:
+        """(n_memory, B) memory at t = 0 from batch-last coordinates and rates."""
+
+    def __call__(self, t: float, sensors, memory: np.ndarray) -> ControlOutput: ...
+
+
+def _excitation_rows(level, batch: int, name: str) -> np.ndarray:
+    a = np.asarray(level, dtype=float)
+    if a.shape not in ((), (N_MUSCLES,), (batch, N_MUSCLES)):
+        raise ValueError(f"{name}: expected a scalar, ({N_MUSCLES},) or ({batch}, {N_MUSCLES}), got {a.shape}")
+    if not np.all(np.isfinite(a)) or np.any(a < MIN_EXCITATION) or np.any(a > 1.0):
+        raise ValueError(f"{name}: values must lie in [{MIN_EXCITATION}, 1]")
+    return np.ascontiguousarray(np.broadcast_to(a, (batch, N_MUSCLES)).T)
+
+
+@dataclass
+class ConstantExcitation:
+    """Every muscle at a constant excitation (scalar, per muscle, or per walker and muscle).
+
+    ``level`` may also be a {muscle name: value} dict (others stay at 0.01).
+    """
+
+    level: object = MIN_EXCITATION
+    memory_size: int = 0
+    _rows: np.ndarray | None = field(default=None, repr=False)
+
+    def initial_memory(self, model: Model, q, qdot) -> np.ndarray:
+        level = self.level
+        if isinstance(level, dict):
+            row = np.full(N_MUSCLES, MIN_EXCITATION)
+            for name, v in level.items():
+                if name not in MUSCLES:
+                    raise ValueError(f"unknown muscle {name!r}; allowed: {', '.join(MUSCLES)}")
+                row[MUSCLES.index(name)] = v
+            level = row
+        self._rows = _excitation_rows(level, model.batch_size, "excitation")
+        return np.zeros((0, model.batch_size))
+
+    def __call__(self, t, sensors, memory):
+        return ControlOutput(self._rows, memory=memory)
+
+
+@dataclass
+class PoseHold:
+    """Stiff PD test actuators on the joints (not the pelvis), plus constant muscle excitation.
+
+    target: {coordinate: angle (rad)} for joints to hold (default: the initial pose).
+    stiffness (N m/rad), damping (N m s/rad): per-joint gains; the damping is integrated
+    implicitly, so large values are stable. Used to check standing equilibrium.
+    """
+
+    target: dict | None = None
+    stiffness: float = 3000.0
+    damping: float = 300.0
+    excitation: object = MIN_EXCITATION
+    memory_size: int = 0
+
+    def initial_memory(self, model: Model, q, qdot) -> np.ndarray:
+        b = model.batch_size
+        self._target = q.copy()
+        if self.target:
+            for name, v in self.target.items():
+                if name not in LIMITED:
+                    raise ValueError(f"PoseHold.target: {name!r} is not a joint; allowed: {', '.join(LIMITED)}")
+                self._target[coordinate_index(name)] = v
+        self._gain = np.zeros((N_COORDINATES, b))
+        self._gain[3:] = self.stiffness
+        self._damp = np.zeros((N_COORDINATES, b))
+        self._damp[3:] = self.damping
+        self._rows = _excitation_rows(self.excitation, b, "PoseHold.excitation")
+        return np.zeros((0, b))
+
+    def __call__(self, t, sensors, memory):
+        torque = self._gain * (self._target - sensors.q) - self._damp * sensors.qdot
+        return ControlOutput(self._rows, torque=torque, damping=self._damp, memory=memory)
+
+
+class DelayLine:
+    """Ring buffers delaying sensory signals by whole integration steps, stored in controller memory.
+
+    Each signal ``i`` has its own delay ``delays[i]`` (s), rounded to ``round(delay/dt)`` steps
+    (at least 1). The memory block is ``(n_slots * n_signals + 1, B)``: the buffer plus a write
+    pointer (identical for all walkers, kept as a float so the memory stays one array).
+    ``push`` returns the values written ``steps`` calls ago (the initial values until then).
+    Typical delays (Geyer & Herr 2010): 5 ms hip and trunk, 10 ms knee, 20 ms ankle.
+    """
+
+    def __init__(self, delays, dt: float):
+        d = np.asarray(delays, dtype=float)
+        if d.ndim != 1 or np.any(~np.isfinite(d)) or np.any(d < 0):
+            raise ValueError("DelayLine.delays: a 1-D array of non-negative delays (s)")
+        if not dt > 0:
+            raise ValueError("DelayLine.dt must be > 0 (s)")
+        self.steps = np.maximum(np.rint(d / dt).astype(int), 1)
+        self.n_signals = d.size
+        self.n_slots = int(self.steps.max())
+        self.size = self.n_slots * self.n_signals + 1
+        # read offset of each signal relative to the write slot, flattened indices built per call
+        self._sig = np.arange(self.n_signals)
+
+    def initial_memory(self, values: np.ndarray) -> np.ndarray:
+        """Memory filled with ``values`` (n_signals, B) in every slot."""
+        b = values.shape[1]
+        mem = np.empty((self.size, b))
+        mem[:-1] = np.tile(values, (self.n_slots, 1))
+        mem[-1] = 0.0
+        return mem
+
+    def push(self, memory: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Write ``values`` (n_signals, B); return (delayed values (n_signals, B), new memory)."""
+        ptr = int(memory[-1, 0])
+        buf = memory[:-1].reshape(self.n_slots, self.n_signals, -1)
+        read_slot = (ptr - self.steps) % self.n_slots  # slot written `steps` pushes ago
+        delayed = buf[read_slot, self._sig]
+        new = memory.copy()
+        nbuf = new[:-1].reshape(self.n_slots, self.n_signals, -1)
+        nbuf[ptr % self.n_slots] = values
+        new[-1] = (ptr + 1) % self.n_slots
+        return delayed, new
+
+
+def coordinate_rows(names) -> list[int]:
+    """Indices of coordinate names (``ValueError`` on unknown names)."""
+    return [coordinate_index(n) for n in names]
+
+
+__all__ = ["ControlOutput", "Controller", "ConstantExcitation", "PoseHold", "DelayLine", "COORDINATES"]

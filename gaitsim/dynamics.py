@@ -1,0 +1,186 @@
+"""The forward recipe: state -> kinematics -> muscle forces -> contact -> limits -> accelerations.
+
+``evaluate_forces`` computes every force element from the state (it does not need the
+controller's output: muscle force depends on activation and fibre length, not on the
+excitation). The controller reads the result as its sensors. ``accelerations`` then
+adds the controller's generalized forces and solves the equations of motion, optionally
+with the stiff damping terms treated implicitly over a step ``dt``:
+
+    (M + dt D) qddot = f(q, qdot)
+
+where ``D`` collects the contact damping (``c J^T J`` per sphere and direction), the
+joint-limit damping and any actuator damping. ``dt = 0`` gives the plain ODE
+right-hand side (used by ``derivatives`` and the scipy oracle tests).
+
+Arrays are batch-last throughout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import contact as contact_law
+from . import muscles as mus
+from . import skeleton
+from .joint_limits import LIMITED_SLICE, limit_torques
+from .model import MUSCLE_PAIR, PAIR_COORD, Model
+from .names import N_COORDINATES, N_MUSCLES
+
+G = skeleton.T_REL_FROM_ABS  # q = G psi
+#: P[j] = outer(G[j], G[j]): a diagonal damping d on coordinate j is sum_j d_j P[j] in absolute coordinates
+_P_FLAT = np.einsum("ja,jb->abj", G, G).reshape(N_COORDINATES * N_COORDINATES, N_COORDINATES)
+
+
+@dataclass
+class ForceState:
+    """Everything evaluated from one state (batch-last arrays).
+
+    Muscles (n_muscles, B): ``mtu_length`` (m), ``fiber_velocity`` (m/s), ``dv_dl`` (1/s),
+    ``force`` (tendon force, N), ``fl`` (force-length factor), ``fiber_length_norm`` (l/l_opt).
+    ``moment_arms`` (P, B) m. ``muscle_moment`` (10, B): generalized force of all muscles (N m).
+    Contact (2 legs, 2 spheres, B): ``sphere_pos``/``sphere_vel`` (2 xy, ...), ``fn``, ``ft`` (N),
+    ``cn``, ``ct`` (N s/m), ``anchor``, ``mode`` (the friction state to carry into the next step),
+    ``contact_jac`` (2 xy, legs, spheres, 4 links, B).
+    ``limit_moment``/``limit_damping`` (10, B). ``psi``/``psidot``: absolute coordinates.
+    """
+
+    q: np.ndarray
+    qdot: np.ndarray
+    psi: np.ndarray
+    psidot: np.ndarray
+    mass_matrix: np.ndarray
+    bias: np.ndarray
+    mtu_length: np.ndarray
+    moment_arms: np.ndarray
+    force: np.ndarray
+    fiber_velocity: np.ndarray
+    dv_dl: np.ndarray
+    fl: np.ndarray
+    fiber_length_norm: np.ndarray
+    muscle_moment: np.ndarray
+    sphere_pos: np.ndarray
+    sphere_vel: np.ndarray
+    contact_jac: np.ndarray
+    fn: np.ndarray
+    ft: np.ndarray
+    cn: np.ndarray
+    ct: np.ndarray
+    anchor: np.ndarray
+    mode: np.ndarray
+    limit_moment: np.ndarray
+    limit_damping: np.ndarray
+
+    @property
+    def grf(self) -> np.ndarray:
+        """Ground reaction force per foot, (2 xy, 2 legs, B) N."""
+        return np.stack([self.ft.sum(axis=1), self.fn.sum(axis=1)])
+
+
+def evaluate_forces(model: Model, q, qdot, act, lce, anchor, mode) -> ForceState:
+    """All force elements at one state. Shapes: q, qdot (10, B); act, lce (n_muscles, B);
+    anchor, mode (2, 2, B)."""
+    opt = model.options
+    nb = q.shape[1]
+    psi = skeleton.abs_from_rel(q)
+    psidot = skeleton.abs_from_rel(qdot)
+    M, bias, (cs, sn) = skeleton.mass_matrix_and_forces(model.skeleton, psi, psidot)
+
+    # muscles: path geometry -> tendon force and fibre velocity -> joint moments
+    if opt.muscles:
+        dl, arms = mus.path_lengths_and_arms(PAIR_COORD @ q, model.paths)
+        l_mtu = model.paths.l_ref + MUSCLE_PAIR @ dl
+        f_se, v_ce, dv_dl, f_l, l_norm = mus.fiber_dynamics(lce, act, l_mtu, model.muscles)
+        muscle_moment = PAIR_COORD.T @ (arms * (MUSCLE_PAIR.T @ f_se))
+    else:
+        zeros = np.zeros((N_MUSCLES, nb))
+        l_mtu, f_se, v_ce, dv_dl, f_l, l_norm = zeros, zeros, zeros, zeros, zeros, zeros
+        arms = np.zeros((PAIR_COORD.shape[0], nb))
+        muscle_moment = np.zeros((N_COORDINATES, nb))
+
+    # contact spheres
+    cp = model.contact
+    pos, vel, jac = skeleton.foot_point_kinematics(model.skeleton, psi, psidot, cs, sn, cp.sphere_x, cp.sphere_y)
+    if opt.contact:
+        fn, cn = contact_law.normal_force(pos[1], vel[1], cp.radius, cp)
+        ft, ct, anchor, mode = contact_law.friction_force(pos[0], vel[0], fn, anchor, mode, cp, opt.friction)
+    else:
+        fn = ft = cn = ct = np.zeros(pos.shape[1:])
+        anchor, mode = pos[0], np.zeros(pos.shape[1:])
+
+    # joint limits
+    limit_moment = np.zeros((N_COORDINATES, nb))
+    limit_damping = np.zeros((N_COORDINATES, nb))
+    if opt.joint_limits:
+        lim = model.limits
+        tau, damp = limit_torques(q[LIMITED_SLICE], qdot[LIMITED_SLICE], lim.lower, lim.upper, lim.stiffness,
+                                  lim.w_max)
+        limit_moment[LIMITED_SLICE] = tau
+        limit_damping[LIMITED_SLICE] = damp
+
+    return ForceState(q, qdot, psi, psidot, M, bias, l_mtu, arms, f_se, v_ce, dv_dl, f_l, l_norm, muscle_moment,
+                      pos, vel, jac, fn, ft, cn, ct, anchor, mode, limit_moment, limit_damping)
+
+
+def accelerations(model: Model, fs: ForceState, actuator_torque=None, actuator_damping=None, dt: float = 0.0):
+    """Coordinate accelerations qddot (10, B).
+
+    actuator_torque: (10, B) extra generalized forces (N, N m), e.g. from test actuators.
+    actuator_damping: (10, B) >= 0, their -d(torque)/d(qdot), treated implicitly with the
+    contact and limit damping when ``dt > 0``.
+    """
+    tau = fs.muscle_moment + fs.limit_moment
+    if actuator_torque is not None:
+        tau = tau + actuator_torque
+    Q = G.T @ tau  # generalized forces in absolute coordinates
+    # contact forces: J^T F, per leg on (x, y, pelvis angle, femur, tibia, foot)
+    jac = fs.contact_jac  # (2 xy, legs, spheres, 4, B)
+    gen = (jac[0] * fs.ft[:, :, None] + jac[1] * fs.fn[:, :, None]).sum(axis=1)  # (legs, 4, B)
+    Q[0] += fs.ft.sum(axis=(0, 1))
+    Q[1] += fs.fn.sum(axis=(0, 1))
+    Q[2] += gen[:, 0].sum(axis=0)
+    Q[4:7] += gen[0, 1:]
+    Q[7:10] += gen[1, 1:]
+    M = fs.mass_matrix
+    if dt > 0.0:
+        M = M.copy()
+        damping = fs.limit_damping if actuator_damping is None else fs.limit_damping + actuator_damping
+        M += dt * (_P_FLAT @ damping).reshape(N_COORDINATES, N_COORDINATES, -1)
+        if model.options.contact:
+            _add_contact_damping(M, fs, dt)
+    psiddot = skeleton.solve_tree(M, fs.bias + Q)
+    return G @ psiddot
+
+
+def _add_contact_damping(M, fs: ForceState, dt: float) -> None:
+    """M += dt * sum over spheres and directions of c g g^T, g the sphere's velocity Jacobian row."""
+    jac = fs.contact_jac  # (2 xy, legs, spheres, 4, B)
+    nb = jac.shape[-1]
+    # rows over (x, y, pelvis, femur, tibia, foot) for each direction
+    g = np.zeros((2, 2, 2, 6, nb))  # (dir, legs, spheres, 6, B)
+    g[0, :, :, 0] = 1.0
+    g[1, :, :, 1] = 1.0
+    g[:, :, :, 2:] = jac
+    c = np.stack([fs.ct, fs.cn])  # (dir, legs, spheres, B)
+    D = np.einsum("dlsib,dlsjb,dlsb->lijb", g, g, c) * dt  # (legs, 6, 6, B)
+    M[0:3, 0:3] += D[0, :3, :3] + D[1, :3, :3]
+    for leg, rows in ((0, slice(4, 7)), (1, slice(7, 10))):
+        M[rows, rows] += D[leg, 3:, 3:]
+        M[rows, 0:3] += D[leg, 3:, :3]
+        M[0:3, rows] += D[leg, :3, 3:]
+
+
+def derivatives(model: Model, q, qdot, act, lce, excitation, actuator_torque=None):
+    """Continuous right-hand side for the smooth model (friction must be ``regularized``).
+
+    Returns (qdot, qddot, act_dot, lce_dot), batch-last. Used by the scipy oracle tests.
+    """
+    if model.options.friction != "regularized" and model.options.contact:
+        raise ValueError("derivatives() needs friction='regularized' (stick-slip has discrete state)")
+    nb = q.shape[1]
+    fs = evaluate_forces(model, q, qdot, act, lce, np.zeros((2, 2, nb)), np.zeros((2, 2, nb)))
+    qddot = accelerations(model, fs, actuator_torque)
+    u = np.clip(excitation, 0.01, 1.0)
+    act_dot = (u - act) / model.muscles.tau_act
+    return qdot, qddot, act_dot, fs.fiber_velocity

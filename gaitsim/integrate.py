@@ -1,0 +1,172 @@
+"""Batch-first fixed-step integration with per-walker status and save policies.
+
+Scheme: ``SemiImplicitEuler`` (symplectic Euler with implicit damping), per step of size dt:
+
+1. evaluate all forces at (q_n, qdot_n, a_n, l_n) and call the controller;
+2. ``(M + dt D) qddot = f`` with D the contact, joint-limit and actuator damping
+   (linearly implicit: the stiff damping cannot destabilize the step);
+3. ``qdot_{n+1} = qdot_n + dt qddot``; ``q_{n+1} = q_n + dt qdot_{n+1}``;
+4. activation: exact exponential step of ``da/dt = (u - a)/tau`` for constant u;
+5. fibre length: linearly implicit ``l_{n+1} = l_n + dt v / (1 - dt min(dv/dl, 0))``
+   (the CE is stiff at low activation: feasibility.md section 1a);
+6. contact friction state and controller memory as returned by steps 1.
+
+Walkers whose state becomes non-finite ("diverged") or whose pelvis drops below
+``fall_height`` ("fell") are frozen from that step on, with the reason and time recorded;
+the rest of the batch goes on. Nothing in a step mixes walkers, so a batch of N gives the
+same numbers as N single runs.
+"""
+
+from __future__ import annotations
+
+import time as _time
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import muscles as mus
+from .control import MIN_EXCITATION, ConstantExcitation, Controller
+from .dynamics import accelerations, evaluate_forces
+from .model import Model
+from .names import N_COORDINATES
+from .results import STATUS_DIVERGED, STATUS_FELL, STATUS_OK, Results
+from .state import StateLayout
+
+DEFAULT_DT = 2.5e-4  # s; see the walker-core note (convergence and stability measurements)
+
+
+@dataclass(frozen=True)
+class SaveEvery:
+    """Save every ``every``-th step (1 = full rate). ``fields``: subset of ``Results.FIELDS`` or None for all."""
+
+    every: int = 4
+    fields: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class SaveFinal:
+    """Keep only the final state and status (for large sweeps); no trajectories."""
+
+
+@dataclass(frozen=True)
+class SemiImplicitEuler:
+    """Symplectic Euler with linearly implicit damping and fibre update (first order)."""
+
+    order: int = 1
+
+    def step(self, model: Model, t: float, x: np.ndarray, layout: StateLayout, controller, dt: float):
+        blk = layout.blocks
+        q, qd = x[blk["q"]], x[blk["qdot"]]
+        act, lce = x[blk["activation"]], x[blk["fiber_length"]]
+        nb = x.shape[1]
+        anchor = x[blk["anchor"]].reshape(2, 2, nb)
+        mode = x[blk["mode"]].reshape(2, 2, nb)
+        fs = evaluate_forces(model, q, qd, act, lce, anchor, mode)
+        out = controller(t, fs, x[blk["memory"]])
+        qdd = accelerations(model, fs, out.torque, out.damping, dt)
+        new = np.empty_like(x)
+        qd_new = qd + dt * qdd
+        new[blk["qdot"]] = qd_new
+        new[blk["q"]] = q + dt * qd_new
+        u = np.clip(out.excitation, MIN_EXCITATION, 1.0)
+        new[blk["activation"]] = mus.activation_step(act, u, dt, model.muscles.tau_act)
+        stiff = np.minimum(fs.dv_dl, 0.0)
+        new[blk["fiber_length"]] = lce + dt * fs.fiber_velocity / (1.0 - dt * stiff)
+        new[blk["anchor"]] = fs.anchor.reshape(4, nb)
+        new[blk["mode"]] = fs.mode.reshape(4, nb)
+        if layout.n_memory:
+            new[blk["memory"]] = out.memory
+        return new, fs, out
+
+
+def _check_inputs(model: Model, duration: float, dt: float, x0: np.ndarray, layout: StateLayout, fall_height):
+    if not np.isfinite(duration) or duration <= 0:
+        raise ValueError(f"duration must be a finite number > 0 (s), got {duration}")
+    if not np.isfinite(dt) or not (1e-7 <= dt <= 1e-2):
+        raise ValueError(f"dt must lie in [1e-7, 1e-2] s, got {dt}")
+    if x0.shape != (model.batch_size, layout.size):
+        raise ValueError(f"initial_state: expected shape ({model.batch_size}, {layout.size}), got {x0.shape}")
+    if not np.all(np.isfinite(x0)):
+        raise ValueError("initial_state: values must be finite")
+    if not np.isfinite(fall_height):
+        raise ValueError("fall_height must be finite (m)")
+
+
+def simulate(
+    model: Model,
+    controller: Controller | None = None,
+    *,
+    duration: float,
+    dt: float = DEFAULT_DT,
+    initial_state: np.ndarray | None = None,
+    t0: float = 0.0,
+    save=SaveEvery(),
+    solver=SemiImplicitEuler(),
+    fall_height: float = 0.4,
+    progress=None,
+) -> Results:
+    """Integrate a batch of walkers for ``duration`` seconds.
+
+    model: from ``build_model`` (B walkers). controller: default ``ConstantExcitation(0.01)``.
+    initial_state: (B, n_state) from ``state.initial_state`` (default: upright, feet 1 cm above
+    the ground). dt: step (s). save: ``SaveEvery(k, fields)`` or ``SaveFinal()``.
+    fall_height: a walker whose pelvis_ty drops below this (m) is flagged "fell" and frozen.
+    progress: optional callable ``progress(t_done, t_total)`` called about 100 times.
+    Ctrl-C stops the run cleanly: the returned results hold every finished step and
+    ``interrupted=True``; continue with ``simulate(..., initial_state=res.final_state, t0=res.t_end)``.
+    """
+    from .state import initial_state as make_initial_state
+
+    controller = controller if controller is not None else ConstantExcitation()
+    if initial_state is None:
+        initial_state = make_initial_state(model, height_above_ground=0.01)
+    x0 = np.asarray(initial_state, dtype=float)
+    n_mem = x0.shape[1] - StateLayout(0).size if x0.ndim == 2 else 0
+    layout = StateLayout(max(n_mem, 0))
+    _check_inputs(model, duration, dt, x0, layout, fall_height)
+    b = model.batch_size
+    x = np.ascontiguousarray(x0.T)
+    blk = layout.blocks
+    memory = controller.initial_memory(model, x[blk["q"]], x[blk["qdot"]])
+    if memory.shape[0] != layout.n_memory:
+        if layout.n_memory == 0:  # the state carries no memory yet: append the controller's
+            layout = StateLayout(memory.shape[0])
+            x = np.concatenate([x, memory], axis=0)
+            blk = layout.blocks
+        else:
+            raise ValueError(f"initial_state carries {layout.n_memory} memory slots, the controller needs "
+                             f"{memory.shape[0]}")
+    n_steps = int(round(duration / dt))
+    status = np.full(b, STATUS_OK, dtype=np.int8)
+    status_time = np.full(b, np.nan)
+    recorder = Results.recorder(save, layout, b, n_steps, dt, t0)
+    t = t0
+    interrupted = False
+    report_every = max(n_steps // 100, 1)
+    started = _time.perf_counter()
+    try:
+        for n in range(n_steps):
+            new, fs, out = solver.step(model, t, x, layout, controller, dt)
+            recorder.record(n, t, x, fs, out)
+            t_new = t0 + (n + 1) * dt
+            alive = status == STATUS_OK
+            finite = np.isfinite(new).all(axis=0)
+            fell = finite & (new[1] < fall_height)
+            newly_bad = alive & (~finite | fell)
+            if newly_bad.any():
+                status[alive & ~finite] = STATUS_DIVERGED
+                status[alive & fell] = STATUS_FELL
+                status_time[newly_bad] = t_new
+            alive = status == STATUS_OK
+            x = np.where(alive, new, x) if not alive.all() else new
+            t = t_new
+            if progress is not None and (n + 1) % report_every == 0:
+                progress(t - t0, duration)
+    except KeyboardInterrupt:
+        interrupted = True
+    n_done = int(round((t - t0) / dt))
+    return recorder.finish(model, x, t, n_done, status, status_time, interrupted,
+                           wall_time=_time.perf_counter() - started)
+
+
+__all__ = ["simulate", "SemiImplicitEuler", "SaveEvery", "SaveFinal", "DEFAULT_DT", "N_COORDINATES"]

@@ -1,0 +1,264 @@
+"""Build a batched model: validated parameters plus the constant arrays the physics uses.
+
+``build_model`` is the one entry point. Every parameter can be set or scaled per walker::
+
+    m = build_model(batch_size=3,
+                    body_mass=[60.0, 75.0, 90.0],
+                    scale={"muscle.tendon_slack_length.soleus_*": 0.9},
+                    set={"contact.slide_friction": 0.6})
+
+``Model.params`` keeps the batch-first table (what users read and override); the other
+fields hold the same numbers batch-last, ``(n_elements, B)``, for the hot path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+
+from . import anthropometry, contact, joint_limits, muscle_table
+from .muscle_table import PAIR_NAMES, PAIRS
+from .names import COORDINATES, MUSCLES, N_COORDINATES, N_MUSCLES
+from .params import ParamSpec, ParamTable, apply_changes, validate
+from .skeleton import SkeletonConstants, skeleton_constants
+
+MUSCLE_SPECS = {
+    "muscle.max_isometric_force": ParamSpec(MUSCLES, "N", 0.0, 1e5, "F_max (muscle_table sources)", strict_low=True),
+    "muscle.optimal_fiber_length": ParamSpec(MUSCLES, "m", 0.0, 2.0, "l_opt (muscle_table sources)", strict_low=True),
+    "muscle.tendon_slack_length": ParamSpec(MUSCLES, "m", 0.0, 2.0, "l_slack (muscle_table sources)",
+                                            strict_low=True),
+    "muscle.max_contraction_velocity": ParamSpec(MUSCLES, "l_opt/s", 0.0, 100.0, "v_max [GH]", strict_low=True),
+    "muscle.tendon_reference_strain": ParamSpec(MUSCLES, "-", 0.0, 1.0, "tendon strain at F_max, 0.04 [GH]",
+                                                strict_low=True),
+    "muscle.passive_stiffness": ParamSpec(MUSCLES, "-", 0.0, 1e3, "factor on the parallel elastic force, 1 [GH]"),
+    "muscle.activation_time_constant": ParamSpec(MUSCLES, "s", 0.0, 1.0, "tau = 10 ms [GH]", strict_low=True),
+    "path.reference_length": ParamSpec(MUSCLES, "m", 0.0, 3.0, "path length at the reference posture [GH]",
+                                       strict_low=True),
+    "path.moment_arm": ParamSpec(PAIR_NAMES, "m", -0.5, 0.5, "signed moment arm amplitude (muscle_table)"),
+    "path.angle_at_max_arm": ParamSpec(PAIR_NAMES, "rad", -2 * np.pi, 2 * np.pi, "q where |arm| peaks [GH]"),
+    "path.reference_angle": ParamSpec(PAIR_NAMES, "rad", -2 * np.pi, 2 * np.pi, "reference posture angle [GH]"),
+}
+
+ALL_SPECS: dict[str, ParamSpec] = {
+    **anthropometry.SUBJECT_SPECS,
+    **anthropometry.BODY_SPECS,
+    **MUSCLE_SPECS,
+    **contact.CONTACT_SPECS,
+    **joint_limits.LIMIT_SPECS,
+}
+
+#: selection matrices (constants): coordinate of each path pair, muscle of each pair
+PAIR_COORD = np.zeros((len(PAIRS), N_COORDINATES))
+MUSCLE_PAIR = np.zeros((N_MUSCLES, len(PAIRS)))
+for _i, (_m, _c, *_rest) in enumerate(PAIRS):
+    PAIR_COORD[_i, COORDINATES.index(_c)] = 1.0
+    MUSCLE_PAIR[MUSCLES.index(_m), _i] = 1.0
+PAIR_IS_COSINE = np.array([p[2] for p in PAIRS])[:, None]
+
+
+@dataclass(frozen=True)
+class MuscleArrays:
+    """Batch-last muscle parameters, each (n_muscles, B)."""
+
+    f_max: np.ndarray
+    l_opt: np.ndarray
+    l_slack: np.ndarray
+    v_max: np.ndarray
+    ref_strain: np.ndarray
+    pe_factor: np.ndarray
+    tau_act: np.ndarray
+
+
+@dataclass(frozen=True)
+class PathArrays:
+    """Batch-last path geometry: per pair (P, B) and per muscle (n_muscles, B)."""
+
+    r0: np.ndarray
+    q_max: np.ndarray
+    q_ref: np.ndarray
+    is_cosine: np.ndarray
+    l_ref: np.ndarray
+
+
+@dataclass(frozen=True)
+class ContactArrays:
+    """Batch-last contact parameters: spheres (2 legs, 2 spheres, B); law constants (B,)."""
+
+    sphere_x: np.ndarray
+    sphere_y: np.ndarray
+    radius: np.ndarray
+    normal_stiffness: np.ndarray
+    normal_damping_velocity: np.ndarray
+    tangential_stiffness: np.ndarray
+    tangential_damping_velocity: np.ndarray
+    stick_friction: np.ndarray
+    slide_friction: np.ndarray
+    stick_velocity: np.ndarray
+    regularization_velocity: np.ndarray
+
+
+@dataclass(frozen=True)
+class LimitArrays:
+    lower: np.ndarray  # (7, B) rad
+    upper: np.ndarray  # (7, B) rad
+    stiffness: np.ndarray  # (B,) N m/rad
+    w_max: np.ndarray  # (B,) rad/s
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """Switches: which force elements are on, and the friction model."""
+
+    muscles: bool = True
+    contact: bool = True
+    joint_limits: bool = True
+    friction: str = "stick_slip"
+
+
+@dataclass(frozen=True)
+class Model:
+    """A batch of B walkers: parameters (batch-first table) and physics constants (batch-last)."""
+
+    params: ParamTable
+    skeleton: SkeletonConstants
+    muscles: MuscleArrays
+    paths: PathArrays
+    contact: ContactArrays
+    limits: LimitArrays
+    options: ModelOptions
+
+    @property
+    def batch_size(self) -> int:
+        return self.params.batch_size
+
+    @property
+    def body_weight(self) -> np.ndarray:
+        """(B,) N."""
+        return self.skeleton.mass_total * self.skeleton.gravity
+
+
+def _infer_batch(batch_size, body_mass, height, changes: Mapping[str, object]) -> int:
+    sizes = set()
+    if batch_size is not None:
+        if int(batch_size) < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        sizes.add(int(batch_size))
+    for name, v in (("subject.body_mass", body_mass), ("subject.height", height)):
+        a = np.asarray(v, dtype=float)
+        if a.ndim > 1:
+            raise ValueError(f"{name}: expected a scalar or a (B,) array, got shape {a.shape}")
+        if a.ndim == 1:
+            sizes.add(a.shape[0])
+    for key, v in changes.items():
+        a = np.asarray(v)
+        field = ".".join(key.split(".")[:2])
+        spec = ALL_SPECS.get(field)
+        if spec is None:
+            raise ValueError(f"unknown parameter {key!r}; known fields: {', '.join(sorted(ALL_SPECS))}")
+        per_element_row = spec.elements is not None and key.count(".") == 1
+        if a.ndim == 2 or (a.ndim == 1 and not per_element_row):
+            sizes.add(a.shape[0])
+    if len(sizes) > 1:
+        raise ValueError(f"inconsistent batch sizes in the inputs: {sorted(sizes)}")
+    return sizes.pop() if sizes else 1
+
+
+def build_model(
+    batch_size: int | None = None,
+    *,
+    body_mass=75.0,
+    height=1.75,
+    set: Mapping[str, object] | None = None,
+    scale: Mapping[str, object] | None = None,
+    muscles: bool = True,
+    contact: bool = True,
+    joint_limits: bool = True,
+    friction: str = "stick_slip",
+) -> Model:
+    """Build a batch of walkers.
+
+    batch_size: number of walkers B (inferred from per-walker inputs if omitted).
+    body_mass (kg), height (m): scalars or (B,) arrays; defaults 75 kg, 1.75 m.
+    set / scale: ``{"group.field[.element-glob]": value}``; ``scale`` multiplies the default,
+    ``set`` replaces it (applied after ``scale``). Values broadcast over walkers/elements.
+    muscles, contact, joint_limits: switch those force elements off (e.g. for energy tests).
+    friction: ``"stick_slip"`` (default) or ``"regularized"``.
+    Raises ``ValueError`` naming the field and the allowed range on bad input.
+    """
+    set = dict(set or {})
+    scale = dict(scale or {})
+    if friction not in contact_module.FRICTION_MODELS:
+        raise ValueError(f"friction must be one of {contact_module.FRICTION_MODELS}, got {friction!r}")
+    b = _infer_batch(batch_size, body_mass, height, {**set, **scale})
+    subject = {}
+    for key, v in (("subject.body_mass", body_mass), ("subject.height", height)):
+        a = np.asarray(v, dtype=float)
+        arr = np.broadcast_to(a, (b,)).copy() if a.ndim == 0 or a.shape == (b,) else None
+        if arr is None:
+            raise ValueError(f"{key}: shape {a.shape} does not match the batch size {b}")
+        validate(key, ALL_SPECS[key], arr)
+        subject[key] = arr
+    mass, hgt = subject["subject.body_mass"], subject["subject.height"]
+    values: dict[str, np.ndarray] = dict(subject)
+    values.update(anthropometry.body_defaults(mass, hgt))
+    leg = -values["body.joint_y"][:, 2] - values["body.joint_y"][:, 3]  # thigh + shank length (m)
+    values.update(muscle_table.muscle_defaults(mass, leg))
+    values.update(contact_module.contact_defaults(mass * 9.80665))
+    sx, sy, rad = anthropometry.sphere_defaults(hgt)
+    values.update({"contact.sphere_x": sx, "contact.sphere_y": sy, "contact.sphere_radius": rad})
+    values.update(joint_limits_module.limit_defaults(b))
+    for k in list(values):
+        values[k] = np.broadcast_to(values[k], (b,) + np.shape(values[k])[1:]).copy()
+    apply_changes(ALL_SPECS, values, scale, mode="scale")
+    apply_changes(ALL_SPECS, values, set, mode="set")
+    table = ParamTable(ALL_SPECS, values)
+    _check_consistency(table)
+    return _assemble(table, ModelOptions(muscles, contact, joint_limits, friction))
+
+
+# the keyword arguments shadow these module names inside build_model
+contact_module = contact
+joint_limits_module = joint_limits
+
+
+def _check_consistency(t: ParamTable) -> None:
+    lo, hi = t["limits.lower"], t["limits.upper"]
+    if np.any(lo >= hi):
+        i = np.argwhere(lo >= hi)[0]
+        raise ValueError(
+            f"limits.lower.{joint_limits.LIMITED[i[1]]} must be below limits.upper "
+            f"(got {lo[tuple(i)]:g} >= {hi[tuple(i)]:g} rad)")
+
+
+def _assemble(t: ParamTable, options: ModelOptions) -> Model:
+    T = lambda key: np.ascontiguousarray(t[key].T)  # noqa: E731  batch-first -> batch-last
+    sk = skeleton_constants(t["body.segment_mass"], t["body.segment_com_x"], t["body.segment_com_y"],
+                            t["body.segment_inertia"], t["body.joint_x"], t["body.joint_y"], t["body.gravity"])
+    mus = MuscleArrays(
+        f_max=T("muscle.max_isometric_force"), l_opt=T("muscle.optimal_fiber_length"),
+        l_slack=T("muscle.tendon_slack_length"), v_max=T("muscle.max_contraction_velocity"),
+        ref_strain=T("muscle.tendon_reference_strain"), pe_factor=T("muscle.passive_stiffness"),
+        tau_act=T("muscle.activation_time_constant"))
+    paths = PathArrays(r0=T("path.moment_arm"), q_max=T("path.angle_at_max_arm"), q_ref=T("path.reference_angle"),
+                       is_cosine=PAIR_IS_COSINE, l_ref=T("path.reference_length"))
+
+    def legs(key):  # (B, 4) in CONTACT_SPHERES order -> (2 legs, 2 spheres, B)
+        return np.ascontiguousarray(t[key].T.reshape(2, 2, -1))
+
+    con = ContactArrays(
+        sphere_x=legs("contact.sphere_x"), sphere_y=legs("contact.sphere_y"), radius=legs("contact.sphere_radius"),
+        **{f: t[f"contact.{f}"].copy() for f in (
+            "normal_stiffness", "normal_damping_velocity", "tangential_stiffness", "tangential_damping_velocity",
+            "stick_friction", "slide_friction", "stick_velocity", "regularization_velocity")})
+    lim = LimitArrays(lower=T("limits.lower"), upper=T("limits.upper"), stiffness=t["limits.stiffness"].copy(),
+                      w_max=t["limits.damping_velocity"].copy())
+    return Model(t, sk, mus, paths, con, lim, options)
+
+
+def select_walkers(model: Model, index) -> Model:
+    """A model made of a subset of walkers (``index``: int, slice or index array)."""
+    idx = np.atleast_1d(np.arange(model.batch_size)[index])
+    table = ParamTable(model.params.specs, {k: v[idx] for k, v in model.params.values.items()})
+    return _assemble(table, model.options)

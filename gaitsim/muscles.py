@@ -1,0 +1,167 @@
+"""Hill-type musculotendon units (Geyer & Herr 2010 formulation), vectorized over (n_muscles, B).
+
+Each unit has a contractile element (CE) with force-length and force-velocity
+relations, a parallel elastic element (PE), a buffer element (BE) that resists
+over-shortening, and a compliant series-elastic tendon (SE). The states are the
+activation ``a`` (first-order excitation-contraction dynamics) and the CE fiber
+length ``l_ce`` (m). The CE velocity follows from force equilibrium
+``F_SE + F_BE = f_V(v) (a f_L F_max + F_PE)`` (the "PE*" form in which the PE is
+scaled by f_V like the CE, used by the Geyer-Herr ports; reflex_walker.md section 2).
+
+Curves (Geyer, Seyfarth & Blickhan 2003 Proc R Soc B 270:2173; Geyer & Herr 2010
+IEEE TNSRE 18:263; constants from H. Geyer's ``nms_model_MechInit.m``):
+
+* force-length  f_L = exp(c |(l~ - 1)/w|^3), w = 0.56, c = ln(0.05);
+* force-velocity (v~ = v_ce/(v_max l_opt), negative when shortening)
+  shortening  f_V = (1 + v~)/(1 - K v~);  lengthening  f_V = N + (N - 1)(v~ - 1)/(7.56 K v~ + 1),
+  N = 1.5, K = 5;
+* tendon  F_SE = F_max (eps/eps_ref)^2 for eps = (l_se - l_slack)/l_slack > 0, eps_ref = 0.04;
+* parallel element  F_PE = k_pe F_max ((l~ - 1)/w)^2 for l~ > 1 (k_pe = 1 in the published model;
+  ``passive_stiffness`` scales it);
+* buffer element  F_BE = F_max ((l~ - (1 - w))/(w/2))^2 for l~ < 1 - w.
+
+The inverse of f_V is taken on the hyperbola up to f_V = N and continued linearly with
+the hyperbola's slope there (77.6), so ``v_ce`` stays finite for any force, including
+zero force and minimum activation (feasibility.md, pitfall 2). A tiny term
+``1e-6 F_max`` keeps the denominator positive if f_L underflows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Geyer & Herr 2010 shared muscle constants ([GH-M] nms_model_MechInit.m; reflex_walker.md section 2)
+FL_WIDTH = 0.56  # w, in l_opt
+FL_C = np.log(0.05)  # c: f_L = 0.05 at l~ = 1 +/- w
+FV_N = 1.5  # eccentric force enhancement N
+FV_K = 5.0  # curvature K
+FV_ECC_SHAPE = 7.56  # factor in the lengthening branch
+#: hyperbola -> linear switch point of the f_V inversion and the slope there (dv~/df_V)
+_F_SWITCH = FV_N
+_SLOPE_SWITCH = ((FV_N - 1.0) + FV_ECC_SHAPE * FV_K * (FV_N - 1.0)) / (FV_N - 1.0) ** 2
+_DEN_EPS = 1e-6
+
+
+def force_length(l_norm):
+    """Active force-length factor f_L(l~) (dimensionless), l~ = l_ce / l_opt."""
+    x = (np.asarray(l_norm) - 1.0) / FL_WIDTH
+    return np.exp(FL_C * np.abs(x) ** 3)
+
+
+def force_velocity(v_norm):
+    """Force-velocity factor f_V(v~), v~ = v_ce/(v_max l_opt), negative when shortening."""
+    v = np.asarray(v_norm, dtype=float)
+    short = (1.0 + v) / (1.0 - FV_K * np.minimum(v, 0.0))
+    lengthen = FV_N + (FV_N - 1.0) * (v - 1.0) / (FV_ECC_SHAPE * FV_K * np.maximum(v, 0.0) + 1.0)
+    return np.where(v < 0.0, short, lengthen)
+
+
+def velocity_from_force_ratio(f_v):
+    """Inverse of ``force_velocity``: v~ from f_V >= 0, with a linear branch beyond f_V = N.
+
+    Returns (v~, dv~/df_V).
+    """
+    f = np.asarray(f_v, dtype=float)
+    fs = np.minimum(f, 1.0)
+    v_short = (fs - 1.0) / (FV_K * fs + 1.0)
+    dv_short = (1.0 + FV_K) / (FV_K * fs + 1.0) ** 2
+    fl = np.clip(f, 1.0, _F_SWITCH)
+    den = (FV_N - 1.0) - FV_ECC_SHAPE * FV_K * (fl - FV_N)
+    v_len = (fl - 1.0) / den
+    dv_len = (den + FV_ECC_SHAPE * FV_K * (fl - 1.0)) / den**2
+    v_lin = 1.0 + _SLOPE_SWITCH * (f - _F_SWITCH)
+    v = np.where(f <= 1.0, v_short, np.where(f <= _F_SWITCH, v_len, v_lin))
+    dv = np.where(f <= 1.0, dv_short, np.where(f <= _F_SWITCH, dv_len, _SLOPE_SWITCH))
+    return v, dv
+
+
+def tendon_force(l_se, l_slack, f_max, ref_strain):
+    """Series-elastic (tendon) force (N) and its derivative dF/dl_se (N/m)."""
+    strain = (l_se - l_slack) / l_slack
+    pos = np.maximum(strain, 0.0)
+    force = f_max * (pos / ref_strain) ** 2
+    stiffness = 2.0 * f_max * pos / (ref_strain**2 * l_slack)
+    return force, stiffness
+
+
+def parallel_force(l_norm, f_max, stiffness_factor):
+    """Parallel elastic force (N) and d/dl~ (N per l_opt)."""
+    x = np.maximum(l_norm - 1.0, 0.0) / FL_WIDTH
+    k = stiffness_factor * f_max
+    return k * x * x, 2.0 * k * x / FL_WIDTH
+
+
+def buffer_force(l_norm, f_max):
+    """Buffer-element force (N) against over-shortening and d/dl~ (N per l_opt, <= 0)."""
+    x = np.minimum(l_norm - (1.0 - FL_WIDTH), 0.0) / (0.5 * FL_WIDTH)
+    return f_max * x * x, 2.0 * f_max * x / (0.5 * FL_WIDTH)
+
+
+def fiber_dynamics(l_ce, act, l_mtu, mp):
+    """Tendon force, CE velocity and d(v_ce)/d(l_ce) for all muscles.
+
+    l_ce, act, l_mtu: (n_muscles, B) fiber length (m), activation (-), path length (m).
+    mp: ``MuscleArrays`` (batch-last parameter arrays).
+    Returns (F_se (N), v_ce (m/s), dv_dl (1/s), f_l, l_norm), each (n_muscles, B).
+    """
+    l_norm = l_ce / mp.l_opt
+    f_se, k_se = tendon_force(l_mtu - l_ce, mp.l_slack, mp.f_max, mp.ref_strain)
+    f_pe, dpe = parallel_force(l_norm, mp.f_max, mp.pe_factor)
+    f_be, dbe = buffer_force(l_norm, mp.f_max)
+    x = (l_norm - 1.0) / FL_WIDTH
+    f_l = np.exp(FL_C * np.abs(x) ** 3)
+    dfl = f_l * 3.0 * FL_C * x * np.abs(x) / FL_WIDTH  # d f_L / d l~
+    num = f_se + f_be
+    den = act * mp.f_max * f_l + f_pe + _DEN_EPS * mp.f_max
+    ratio = num / den
+    v_norm, dv_dratio = velocity_from_force_ratio(ratio)
+    # d(num)/d l_ce and d(den)/d l_ce (l_se = l_mtu - l_ce)
+    dnum = -k_se + dbe / mp.l_opt
+    dden = (act * mp.f_max * dfl + dpe) / mp.l_opt
+    dratio = (dnum * den - num * dden) / (den * den)
+    scale = mp.v_max * mp.l_opt
+    return f_se, v_norm * scale, dv_dratio * dratio * scale, f_l, l_norm
+
+
+def equilibrium_fiber_length(l_mtu, act, mp, iterations: int = 60):
+    """Fiber length (m) at static equilibrium (v_ce = 0) for given path lengths and activations.
+
+    Vectorized bisection on F_se(l_mtu - l) - (a f_L F_max + F_PE - F_BE) = 0 over
+    l in (0.05 l_opt, l_mtu - l_slack]; used for initial states.
+    """
+    lo = np.broadcast_to(0.05 * mp.l_opt, l_mtu.shape).copy()
+    hi = np.maximum(l_mtu - mp.l_slack, lo + 1e-9)
+
+    def excess(l):
+        ln = l / mp.l_opt
+        f_se, _ = tendon_force(l_mtu - l, mp.l_slack, mp.f_max, mp.ref_strain)
+        f_pe, _ = parallel_force(ln, mp.f_max, mp.pe_factor)
+        f_be, _ = buffer_force(ln, mp.f_max)
+        return f_se + f_be - (act * mp.f_max * force_length(ln) + f_pe + _DEN_EPS * mp.f_max)
+
+    for _ in range(iterations):  # iterations of one vectorized bisection, not a loop over muscles
+        mid = 0.5 * (lo + hi)
+        pos = excess(mid) > 0.0
+        lo = np.where(pos, mid, lo)
+        hi = np.where(pos, hi, mid)
+    return 0.5 * (lo + hi)
+
+
+def activation_step(act, excitation, dt, tau):
+    """Exact update of da/dt = (u - a)/tau over dt for constant excitation u (dimensionless)."""
+    decay = np.exp(-dt / tau)
+    return excitation + (act - excitation) * decay
+
+
+def path_lengths_and_arms(q_pair, pp):
+    """Per muscle-coordinate pair: path-length contribution (m) and moment arm (m).
+
+    q_pair: (P, B) coordinate value of each pair (rad). pp: ``PathArrays``.
+    The moment arm is ``r(q) = r0 cos(q - q_max)`` (cosine pairs) or ``r0`` (constant pairs),
+    signed so that a positive arm gives a positive generalized force, and the path length
+    is its exact integral, ``l = l_ref - int_{q_ref}^{q} r dq`` (virtual work: r = -dl/dq).
+    """
+    cos_pair = pp.is_cosine
+    arm = pp.r0 * np.where(cos_pair, np.cos(q_pair - pp.q_max), 1.0)
+    integral = np.where(cos_pair, np.sin(q_pair - pp.q_max) - np.sin(pp.q_ref - pp.q_max), q_pair - pp.q_ref)
+    return -pp.r0 * integral, arm

@@ -1,0 +1,164 @@
+"""Simulation results: labelled batch-first arrays with names and units, status, save/load.
+
+``Results.data[field]`` has shape ``(B, T, ...)``; ``Results.FIELDS`` lists each field's
+element names and unit. Per-walker ``status`` is 0 ok, 1 fell, 2 diverged, with the time
+(s) at which it happened in ``status_time``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .names import CONTACT_SPHERES, COORDINATES, COORDINATE_UNITS, MUSCLES, N_CONTACTS, N_MUSCLES, SIDES
+
+STATUS_OK, STATUS_FELL, STATUS_DIVERGED = 0, 1, 2
+STATUS_NAMES = {STATUS_OK: "ok", STATUS_FELL: "fell", STATUS_DIVERGED: "diverged"}
+
+_coord_units = tuple(COORDINATE_UNITS[c] for c in COORDINATES)
+
+
+def _fields():
+    """name -> (element axes, unit, extractor(x, fs, out, blocks) -> batch-last array)."""
+    return {
+        "q": ((COORDINATES,), "m | rad", lambda x, fs, out, b: x[b["q"]]),
+        "qdot": ((COORDINATES,), "m/s | rad/s", lambda x, fs, out, b: x[b["qdot"]]),
+        "activation": ((MUSCLES,), "-", lambda x, fs, out, b: x[b["activation"]]),
+        "excitation": ((MUSCLES,), "-", lambda x, fs, out, b: out.excitation),
+        "fiber_length": ((MUSCLES,), "m", lambda x, fs, out, b: x[b["fiber_length"]]),
+        "fiber_velocity": ((MUSCLES,), "m/s", lambda x, fs, out, b: fs.fiber_velocity),
+        "muscle_force": ((MUSCLES,), "N", lambda x, fs, out, b: fs.force),
+        "mtu_length": ((MUSCLES,), "m", lambda x, fs, out, b: fs.mtu_length),
+        "muscle_moment": ((COORDINATES,), "N | N m", lambda x, fs, out, b: fs.muscle_moment),
+        "limit_moment": ((COORDINATES,), "N | N m", lambda x, fs, out, b: fs.limit_moment),
+        "contact_force": ((CONTACT_SPHERES, ("x", "y")), "N",
+                          lambda x, fs, out, b: np.stack([fs.ft, fs.fn], axis=-2).reshape(N_CONTACTS, 2, -1)),
+        "grf": ((tuple(f"foot_{s}" for s in SIDES), ("x", "y")), "N",
+                lambda x, fs, out, b: np.moveaxis(fs.grf, 0, 1)),
+    }
+
+
+FIELDS = _fields()
+
+
+class _Recorder:
+    def __init__(self, save, layout, batch, n_steps, dt, t0):
+        from .integrate import SaveEvery  # local import: integrate imports this module
+
+        self.every = save.every if isinstance(save, SaveEvery) else 0
+        names = (save.fields or tuple(FIELDS)) if isinstance(save, SaveEvery) else ()
+        unknown = [f for f in names if f not in FIELDS]
+        if unknown:
+            raise ValueError(f"save fields {unknown} unknown; allowed: {', '.join(FIELDS)}")
+        if self.every and self.every < 1:
+            raise ValueError("SaveEvery.every must be >= 1")
+        self.n_saved = (n_steps + self.every - 1) // self.every if self.every else 0
+        self.layout, self.batch, self.dt, self.t0 = layout, batch, dt, t0
+        self.fields = names
+        self.buffers = {}
+        for f in names:
+            axes = FIELDS[f][0]
+            shape = tuple(len(a) for a in axes)
+            self.buffers[f] = np.empty((self.n_saved,) + shape + (batch,))
+        self.time = np.empty(self.n_saved)
+        self.count = 0
+
+    def record(self, n, t, x, fs, out):
+        if not self.every or n % self.every:
+            return
+        i = self.count
+        blocks = self.layout.blocks
+        for f in self.fields:
+            self.buffers[f][i] = FIELDS[f][2](x, fs, out, blocks)
+        self.time[i] = t
+        self.count += 1
+
+    def finish(self, model, x, t_end, n_done, status, status_time, interrupted, wall_time):
+        k = self.count
+        data = {f: np.ascontiguousarray(np.moveaxis(buf[:k], -1, 0)) for f, buf in self.buffers.items()}
+        return Results(
+            time=self.time[:k].copy(), data=data, status=status, status_time=status_time,
+            final_state=np.ascontiguousarray(x.T), t_end=t_end, n_steps=n_done, dt=self.dt,
+            layout_memory=self.layout.n_memory, interrupted=interrupted, wall_time=wall_time,
+            params={key: v.copy() for key, v in model.params.values.items()},
+        )
+
+
+@dataclass
+class Results:
+    """Output of ``simulate``.
+
+    time: (T,) s. data: {field: (B, T, ...)} (see ``FIELDS``). status: (B,) int8 codes,
+    status_time: (B,) s (NaN while ok). final_state: (B, n_state) to resume from.
+    params: the batch-first parameter table used. wall_time: s.
+    """
+
+    time: np.ndarray
+    data: dict
+    status: np.ndarray
+    status_time: np.ndarray
+    final_state: np.ndarray
+    t_end: float
+    n_steps: int
+    dt: float
+    layout_memory: int = 0
+    interrupted: bool = False
+    wall_time: float = 0.0
+    params: dict = field(default_factory=dict)
+
+    FIELDS = FIELDS
+
+    @staticmethod
+    def recorder(save, layout, batch, n_steps, dt, t0):
+        return _Recorder(save, layout, batch, n_steps, dt, t0)
+
+    @property
+    def batch_size(self) -> int:
+        return self.status.shape[0]
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.data[name]
+
+    def coordinate(self, name: str) -> np.ndarray:
+        """(B, T) trajectory of one coordinate (m or rad)."""
+        return self.data["q"][:, :, COORDINATES.index(name)]
+
+    def muscle(self, field_name: str, muscle: str) -> np.ndarray:
+        """(B, T) trajectory of one muscle quantity (e.g. ``"muscle_force"``, ``"soleus_r"``)."""
+        if muscle not in MUSCLES:
+            raise ValueError(f"unknown muscle {muscle!r}; allowed: {', '.join(MUSCLES)}")
+        return self.data[field_name][:, :, MUSCLES.index(muscle)]
+
+    def status_text(self) -> list[str]:
+        """One line per walker: 'ok' or 'fell at 1.234 s'."""
+        out = []
+        for code, tt in zip(self.status, self.status_time):
+            out.append("ok" if code == STATUS_OK else f"{STATUS_NAMES[int(code)]} at {tt:.4f} s")
+        return out
+
+    def units(self, name: str) -> str:
+        return FIELDS[name][1]
+
+    def save(self, path) -> None:
+        """Write an ``.npz`` with every array plus a JSON header of names and units."""
+        meta = {"fields": {f: {"axes": [list(a) for a in FIELDS[f][0]], "unit": FIELDS[f][1]} for f in self.data},
+                "t_end": self.t_end, "n_steps": self.n_steps, "dt": self.dt, "layout_memory": self.layout_memory,
+                "interrupted": self.interrupted, "wall_time": self.wall_time,
+                "status_names": STATUS_NAMES, "coordinate_units": list(_coord_units), "n_muscles": N_MUSCLES}
+        arrays = {f"data/{k}": v for k, v in self.data.items()}
+        arrays.update({f"params/{k}": v for k, v in self.params.items()})
+        np.savez_compressed(path, time=self.time, status=self.status, status_time=self.status_time,
+                            final_state=self.final_state, meta=np.array(json.dumps(meta)), **arrays)
+
+    @classmethod
+    def load(cls, path) -> "Results":
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            data = {k[5:]: z[k] for k in z.files if k.startswith("data/")}
+            params = {k[7:]: z[k] for k in z.files if k.startswith("params/")}
+            return cls(time=z["time"], data=data, status=z["status"], status_time=z["status_time"],
+                       final_state=z["final_state"], t_end=meta["t_end"], n_steps=meta["n_steps"], dt=meta["dt"],
+                       layout_memory=meta["layout_memory"], interrupted=meta["interrupted"],
+                       wall_time=meta["wall_time"], params=params)

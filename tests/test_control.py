@@ -1,0 +1,42 @@
+"""Neural delay lines and the simple controllers."""
+
+import numpy as np
+import pytest
+
+import gaitsim as gs
+
+
+def test_delay_line_delays_by_whole_steps():
+    dt = 2.5e-4
+    delays = [0.005, 0.010, 0.020]  # Geyer & Herr 2010: hip/trunk, knee, ankle
+    line = gs.DelayLine(delays, dt)
+    np.testing.assert_array_equal(line.steps, [20, 40, 80])
+    b = 3
+    mem = line.initial_memory(np.full((3, b), -1.0))
+    outputs = []
+    for n in range(200):
+        values = np.tile(np.array([[n], [n], [n]], float), (1, b)) + np.arange(b)  # differs per walker
+        out, mem = line.push(mem, values)
+        outputs.append(out)
+    outputs = np.array(outputs)  # (steps, signals, B)
+    for sig, k in enumerate([20, 40, 80]):
+        assert np.all(outputs[:k, sig] == -1.0)  # initial value until the delay has passed
+        n = np.arange(k, 200)
+        np.testing.assert_array_equal(outputs[k:, sig, 1], n - k + 1)
+
+
+def test_delay_line_rejects_bad_input():
+    with pytest.raises(ValueError, match="delays"):
+        gs.DelayLine([-0.01], 1e-3)
+    with pytest.raises(ValueError, match="dt"):
+        gs.DelayLine([0.01], 0.0)
+
+
+def test_constant_excitation_dict():
+    m = gs.build_model(batch_size=2)
+    c = gs.ConstantExcitation({"soleus_r": 0.5})
+    c.initial_memory(m, None, None)
+    out = c(0.0, None, np.zeros((0, 2)))
+    assert out.excitation.shape == (len(gs.MUSCLES), 2)
+    assert out.excitation[gs.MUSCLES.index("soleus_r")].tolist() == [0.5, 0.5]
+    assert out.excitation[gs.MUSCLES.index("soleus_l")].tolist() == [0.01, 0.01]
