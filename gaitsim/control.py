@@ -90,7 +90,8 @@ class ConstantExcitation:
 class PoseHold:
     """Stiff PD test actuators on the joints (not the pelvis), plus constant muscle excitation.
 
-    target: {coordinate: angle (rad)} for joints to hold (default: the initial pose).
+    target: {coordinate: angle (rad)} for joints to hold (default: the initial pose). The
+    target is kept in the controller memory, so a resumed run holds the same pose.
     stiffness (N m/rad), damping (N m s/rad): per-joint gains; the damping is integrated
     implicitly, so large values are stable. Used to check standing equilibrium.
     """
@@ -99,25 +100,25 @@ class PoseHold:
     stiffness: float = 3000.0
     damping: float = 300.0
     excitation: object = MIN_EXCITATION
-    memory_size: int = 0
+    memory_size: int = N_COORDINATES
 
     def initial_memory(self, model: Model, q, qdot) -> np.ndarray:
         b = model.batch_size
-        self._target = q.copy()
+        target = q.copy()
         if self.target:
             for name, v in self.target.items():
                 if name not in LIMITED:
                     raise ValueError(f"PoseHold.target: {name!r} is not a joint; allowed: {', '.join(LIMITED)}")
-                self._target[coordinate_index(name)] = v
+                target[coordinate_index(name)] = v
         self._gain = np.zeros((N_COORDINATES, b))
         self._gain[3:] = self.stiffness
         self._damp = np.zeros((N_COORDINATES, b))
         self._damp[3:] = self.damping
         self._rows = _excitation_rows(self.excitation, b, "PoseHold.excitation")
-        return np.zeros((0, b))
+        return target
 
     def __call__(self, t, sensors, memory):
-        torque = self._gain * (self._target - sensors.q) - self._damp * sensors.qdot
+        torque = self._gain * (memory - sensors.q) - self._damp * sensors.qdot
         return ControlOutput(self._rows, torque=torque, damping=self._damp, memory=memory)
 
 

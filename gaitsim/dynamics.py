@@ -25,12 +25,13 @@ from . import contact as contact_law
 from . import muscles as mus
 from . import skeleton
 from .joint_limits import LIMITED_SLICE, limit_torques
-from .model import MUSCLE_PAIR, PAIR_COORD, Model
+from ._fixed import seq_sum
+from .model import Model, muscle_generalized_forces, path_geometry
+from .muscle_table import PAIR_NAMES
 from .names import N_COORDINATES, N_MUSCLES
 
-G = skeleton.T_REL_FROM_ABS  # q = G psi
-#: P[j] = outer(G[j], G[j]): a diagonal damping d on coordinate j is sum_j d_j P[j] in absolute coordinates
-_P_FLAT = np.einsum("ja,jb->abj", G, G).reshape(N_COORDINATES * N_COORDINATES, N_COORDINATES)
+#: parent absolute coordinate of each OpenSim coordinate's angle (q_j = psi_j - psi_parent), -1 for none
+_PARENT_OF = (-1, -1, -1, 2, 2, 4, 5, 2, 7, 8)
 
 
 @dataclass
@@ -75,7 +76,7 @@ class ForceState:
     @property
     def grf(self) -> np.ndarray:
         """Ground reaction force per foot, (2 xy, 2 legs, B) N."""
-        return np.stack([self.ft.sum(axis=1), self.fn.sum(axis=1)])
+        return np.stack([seq_sum(self.ft, axis=1), seq_sum(self.fn, axis=1)])
 
 
 def evaluate_forces(model: Model, q, qdot, act, lce, anchor, mode) -> ForceState:
@@ -89,14 +90,13 @@ def evaluate_forces(model: Model, q, qdot, act, lce, anchor, mode) -> ForceState
 
     # muscles: path geometry -> tendon force and fibre velocity -> joint moments
     if opt.muscles:
-        dl, arms = mus.path_lengths_and_arms(PAIR_COORD @ q, model.paths)
-        l_mtu = model.paths.l_ref + MUSCLE_PAIR @ dl
+        l_mtu, arms = path_geometry(model.paths, q)
         f_se, v_ce, dv_dl, f_l, l_norm = mus.fiber_dynamics(lce, act, l_mtu, model.muscles)
-        muscle_moment = PAIR_COORD.T @ (arms * (MUSCLE_PAIR.T @ f_se))
+        muscle_moment = muscle_generalized_forces(arms, f_se)
     else:
         zeros = np.zeros((N_MUSCLES, nb))
         l_mtu, f_se, v_ce, dv_dl, f_l, l_norm = zeros, zeros, zeros, zeros, zeros, zeros
-        arms = np.zeros((PAIR_COORD.shape[0], nb))
+        arms = np.zeros((len(PAIR_NAMES), nb))
         muscle_moment = np.zeros((N_COORDINATES, nb))
 
     # contact spheres
@@ -133,24 +133,35 @@ def accelerations(model: Model, fs: ForceState, actuator_torque=None, actuator_d
     tau = fs.muscle_moment + fs.limit_moment
     if actuator_torque is not None:
         tau = tau + actuator_torque
-    Q = G.T @ tau  # generalized forces in absolute coordinates
+    Q = skeleton.abs_forces_from_rel(tau)  # generalized forces in absolute coordinates
     # contact forces: J^T F, per leg on (x, y, pelvis angle, femur, tibia, foot)
     jac = fs.contact_jac  # (2 xy, legs, spheres, 4, B)
-    gen = (jac[0] * fs.ft[:, :, None] + jac[1] * fs.fn[:, :, None]).sum(axis=1)  # (legs, 4, B)
-    Q[0] += fs.ft.sum(axis=(0, 1))
-    Q[1] += fs.fn.sum(axis=(0, 1))
-    Q[2] += gen[:, 0].sum(axis=0)
+    gen = seq_sum(jac[0] * fs.ft[:, :, None] + jac[1] * fs.fn[:, :, None], axis=1)  # (legs, 4, B)
+    Q[0] += seq_sum(seq_sum(fs.ft))
+    Q[1] += seq_sum(seq_sum(fs.fn))
+    Q[2] += gen[0, 0] + gen[1, 0]
     Q[4:7] += gen[0, 1:]
     Q[7:10] += gen[1, 1:]
     M = fs.mass_matrix
     if dt > 0.0:
         M = M.copy()
         damping = fs.limit_damping if actuator_damping is None else fs.limit_damping + actuator_damping
-        M += dt * (_P_FLAT @ damping).reshape(N_COORDINATES, N_COORDINATES, -1)
+        _add_joint_damping(M, damping * dt)
         if model.options.contact:
             _add_contact_damping(M, fs, dt)
     psiddot = skeleton.solve_tree(M, fs.bias + Q)
-    return G @ psiddot
+    return skeleton.rel_from_abs(psiddot)
+
+
+def _add_joint_damping(M, d) -> None:
+    """M += G^T diag(d) G for damping d (10, B) on the OpenSim coordinates (q_j = psi_j - psi_parent)."""
+    for j in range(N_COORDINATES):  # loop over the 10 coordinates, fixed order
+        p = _PARENT_OF[j]
+        M[j, j] += d[j]
+        if p >= 0:
+            M[p, p] += d[j]
+            M[j, p] -= d[j]
+            M[p, j] -= d[j]
 
 
 def _add_contact_damping(M, fs: ForceState, dt: float) -> None:
@@ -163,7 +174,8 @@ def _add_contact_damping(M, fs: ForceState, dt: float) -> None:
     g[1, :, :, 1] = 1.0
     g[:, :, :, 2:] = jac
     c = np.stack([fs.ct, fs.cn])  # (dir, legs, spheres, B)
-    D = np.einsum("dlsib,dlsjb,dlsb->lijb", g, g, c) * dt  # (legs, 6, 6, B)
+    outer = g[:, :, :, :, None, :] * (g * c[:, :, :, None, :])[:, :, :, None, :, :]  # (dir, legs, sph, 6, 6, B)
+    D = seq_sum(seq_sum(outer, axis=2), axis=0) * dt  # (legs, 6, 6, B)
     M[0:3, 0:3] += D[0, :3, :3] + D[1, :3, :3]
     for leg, rows in ((0, slice(4, 7)), (1, slice(7, 10))):
         M[rows, rows] += D[leg, 3:, 3:]

@@ -11,7 +11,8 @@ Scheme: ``SemiImplicitEuler`` (symplectic Euler with implicit damping), per step
    (the CE is stiff at low activation: feasibility.md section 1a);
 6. contact friction state and controller memory as returned by steps 1.
 
-Walkers whose state becomes non-finite ("diverged") or whose pelvis drops below
+Walkers whose state becomes non-finite or absurdly fast (any |qdot| > ``MAX_SPEED``,
+"diverged") or whose pelvis drops below
 ``fall_height`` ("fell") are frozen from that step on, with the reason and time recorded;
 the rest of the batch goes on. Nothing in a step mixes walkers, so a batch of N gives the
 same numbers as N single runs.
@@ -33,6 +34,8 @@ from .results import STATUS_DIVERGED, STATUS_FELL, STATUS_OK, Results
 from .state import StateLayout
 
 DEFAULT_DT = 2.5e-4  # s; see the walker-core note (convergence and stability measurements)
+#: a generalized speed above this (m/s or rad/s) marks a walker as diverged
+MAX_SPEED = 1e3
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,7 @@ def simulate(
             recorder.record(n, t, x, fs, out)
             t_new = t0 + (n + 1) * dt
             alive = status == STATUS_OK
-            finite = np.isfinite(new).all(axis=0)
+            finite = np.isfinite(new).all(axis=0) & (np.abs(new[blk["qdot"]]).max(axis=0) < MAX_SPEED)
             fell = finite & (new[1] < fall_height)
             newly_bad = alive & (~finite | fell)
             if newly_bad.any():

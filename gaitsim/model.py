@@ -21,6 +21,7 @@ import numpy as np
 from . import anthropometry, contact, joint_limits, muscle_table
 from .muscle_table import PAIR_NAMES, PAIRS
 from .names import COORDINATES, MUSCLES, N_COORDINATES, N_MUSCLES
+from ._fixed import gather_sum, padded_index
 from .params import ParamSpec, ParamTable, apply_changes, validate
 from .skeleton import SkeletonConstants, skeleton_constants
 
@@ -56,6 +57,24 @@ for _i, (_m, _c, *_rest) in enumerate(PAIRS):
     PAIR_COORD[_i, COORDINATES.index(_c)] = 1.0
     MUSCLE_PAIR[MUSCLES.index(_m), _i] = 1.0
 PAIR_IS_COSINE = np.array([p[2] for p in PAIRS])[:, None]
+#: the same selections as index tables, for fixed-order gathers on the hot path (see ``_fixed``)
+PAIR_COORD_INDEX = PAIR_COORD.argmax(axis=1)
+PAIR_MUSCLE_INDEX = MUSCLE_PAIR.argmax(axis=0)
+MUSCLE_PAIRS = padded_index([list(np.flatnonzero(row)) for row in MUSCLE_PAIR], pad=len(PAIRS))
+COORD_PAIRS = padded_index([list(np.flatnonzero(col)) or [len(PAIRS)] for col in PAIR_COORD.T], pad=len(PAIRS))
+
+
+def path_geometry(paths: "PathArrays", q: np.ndarray):
+    """Musculotendon lengths (n_muscles, B) and pair moment arms (P, B) for coordinates q (10, B)."""
+    from .muscles import path_lengths_and_arms
+
+    dl, arms = path_lengths_and_arms(q[PAIR_COORD_INDEX], paths)
+    return paths.l_ref + gather_sum(dl, MUSCLE_PAIRS), arms
+
+
+def muscle_generalized_forces(arms: np.ndarray, force: np.ndarray) -> np.ndarray:
+    """Generalized forces (10, B) of tendon forces (n_muscles, B) acting through pair moment arms (P, B)."""
+    return gather_sum(arms * force[PAIR_MUSCLE_INDEX], COORD_PAIRS)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._fixed import seq_sum
 from .names import BODIES, N_COORDINATES
 
 #: parent body index of each body (pelvis is the root)
@@ -115,15 +116,15 @@ def skeleton_constants(mass, com_x, com_y, inertia, joint_x, joint_y, gravity) -
     def joint_vec(body: int) -> np.ndarray:
         return jl[:, JOINT_OF_BODY[body]]
 
-    sub_mass = np.stack([m[_subtree(j)].sum(axis=0) for j in range(N_ANGLES)])  # (8, B)
+    sub_mass = np.stack([seq_sum(m[_subtree(j)]) for j in range(N_ANGLES)])  # (8, B)
     w = np.zeros((2, N_ANGLES, nb))
     A = np.zeros((N_ANGLES, N_ANGLES, nb))
     Bm = np.zeros((N_ANGLES, N_ANGLES, nb))
     for j in range(N_ANGLES):
         children = [k for k in range(N_ANGLES) if PARENT[k] == j]
         w[:, j] = m[j] * c[:, j] + sum((sub_mass[k] * joint_vec(k) for k in children), np.zeros((2, nb)))
-        A[j, j] = inertia[j] + m[j] * (c[:, j] ** 2).sum(0) + sum(
-            (sub_mass[k] * (joint_vec(k) ** 2).sum(0) for k in children), np.zeros(nb))
+        A[j, j] = inertia[j] + m[j] * seq_sum(c[:, j] ** 2) + sum(
+            (sub_mass[k] * seq_sum(joint_vec(k) ** 2) for k in children), np.zeros(nb))
     for k in range(N_ANGLES):
         for j in _ancestors(k):
             cjk = joint_vec(_child_towards(j, k))
@@ -132,19 +133,44 @@ def skeleton_constants(mass, com_x, com_y, inertia, joint_x, joint_y, gravity) -
             Bm[k, j] = -Bm[j, k]
     leg_links = np.stack([jl[:, [1, 4]], jl[:, [2, 5]], jl[:, [3, 6]]])  # (3, 2, 2, B)
     return SkeletonConstants(
-        mass_total=m.sum(axis=0), A=A, B=Bm, w=w, joint=jl, leg_links=np.ascontiguousarray(leg_links),
+        mass_total=seq_sum(m), A=A, B=Bm, w=w, joint=jl, leg_links=np.ascontiguousarray(leg_links),
         gravity=np.asarray(gravity, float).copy(),
     )
 
 
 def abs_from_rel(q: np.ndarray) -> np.ndarray:
-    """Absolute coordinates psi (10, B) from OpenSim coordinates q (10, B)."""
-    return T_ABS_FROM_REL @ q
+    """Absolute coordinates psi (10, B) from OpenSim coordinates q (10, B) (same as ``T_ABS_FROM_REL @ q``)."""
+    psi = np.empty_like(q)
+    psi[:3] = q[:3]
+    psi[3] = q[2] + q[3]
+    legs = np.cumsum(q[4:].reshape(2, 3, -1), axis=1)  # hip, hip+knee, hip+knee+ankle
+    psi[4:] = (legs + q[2]).reshape(6, -1)
+    return psi
 
 
 def rel_from_abs(psi: np.ndarray) -> np.ndarray:
-    """OpenSim coordinates (10, B) from absolute coordinates psi (10, B)."""
-    return T_REL_FROM_ABS @ psi
+    """OpenSim coordinates (10, B) from absolute coordinates psi (10, B) (``T_REL_FROM_ABS @ psi``)."""
+    q = np.empty_like(psi)
+    q[:3] = psi[:3]
+    q[3] = psi[3] - psi[2]
+    legs = psi[4:].reshape(2, 3, -1)
+    ql = q[4:].reshape(2, 3, -1)
+    ql[:, 0] = legs[:, 0] - psi[2]
+    ql[:, 1:] = legs[:, 1:] - legs[:, :-1]
+    return q
+
+
+def abs_forces_from_rel(tau: np.ndarray) -> np.ndarray:
+    """Generalized forces on psi (10, B) equivalent to forces tau (10, B) on q (``T_REL_FROM_ABS.T @ tau``)."""
+    out = np.empty_like(tau)
+    out[:2] = tau[:2]
+    out[2] = ((tau[2] - tau[3]) - tau[4]) - tau[7]
+    out[3] = tau[3]
+    t = tau[4:].reshape(2, 3, -1)
+    o = out[4:].reshape(2, 3, -1)
+    o[:, :2] = t[:, :2] - t[:, 1:]
+    o[:, 2] = t[:, 2]
+    return out
 
 
 def mass_matrix_and_forces(sk: SkeletonConstants, psi: np.ndarray, psidot: np.ndarray):
@@ -171,9 +197,9 @@ def mass_matrix_and_forces(sk: SkeletonConstants, psi: np.ndarray, psidot: np.nd
     thd2 = thd * thd
     dM = sk.B * cosd - sk.A * sind  # dM_jk / d theta_k
     f = np.empty((N_COORDINATES, nb))
-    f[0] = (my * thd2).sum(0)  # -h_x = sum_j (w_x cos - w_y sin) thd^2
-    f[1] = -(mx * thd2).sum(0) - sk.mass_total * sk.gravity
-    f[2:] = -np.einsum("jkb,kb->jb", dM, thd2) - sk.gravity * my
+    f[0] = seq_sum(my * thd2)  # -h_x = sum_j (w_x cos - w_y sin) thd^2
+    f[1] = -seq_sum(mx * thd2) - sk.mass_total * sk.gravity
+    f[2:] = -seq_sum(dM * thd2, axis=1) - sk.gravity * my
     return M, f, (cs, sn)
 
 
@@ -232,13 +258,16 @@ def solve_tree(M: np.ndarray, f: np.ndarray) -> np.ndarray:
     X = _ldl_solve(legs, rhs)  # (2, 3, 4, B)
     m_t = M[_TORSO, _TORSO]
     c_t = M[_TORSO, _ROOT]  # (3, B)
-    S = M[_ROOT, _ROOT] - np.einsum("lirb,lisb->rsb", coup, X[:, :, :3]) - c_t[:, None] * c_t[None] / m_t
-    g = f[_ROOT] - np.einsum("lirb,lib->rb", coup, X[:, :, 3]) - c_t * (f[_TORSO] / m_t)
+    # Schur complement on the root: sum over legs l and leg rows i, in a fixed order
+    cx = coup[:, :, :, None, :] * X[:, :, None, :, :]  # (l, i, r, s, B): coup[l,i,r] X[l,i,s]
+    cx = seq_sum(seq_sum(cx, axis=1), axis=0)  # (r, s, B) with s = 3 root columns + rhs
+    S = M[_ROOT, _ROOT] - cx[:, :3] - c_t[:, None] * c_t[None] / m_t
+    g = f[_ROOT] - cx[:, 3] - c_t * (f[_TORSO] / m_t)
     a_root = _ldl_solve(S, g[:, None, :])[:, 0]  # (3, B)
-    a_legs = X[:, :, 3] - np.einsum("lirb,rb->lib", X[:, :, :3], a_root)  # (2, 3, B)
+    a_legs = X[:, :, 3] - seq_sum(X[:, :, :3] * a_root[None, None], axis=2)  # (2, 3, B)
     a = np.empty_like(f)
     a[_ROOT] = a_root
-    a[_TORSO] = (f[_TORSO] - (c_t * a_root).sum(0)) / m_t
+    a[_TORSO] = (f[_TORSO] - seq_sum(c_t * a_root)) / m_t
     a[_LEG_R] = a_legs[0]
     a[_LEG_L] = a_legs[1]
     return a
@@ -276,7 +305,7 @@ def foot_point_kinematics(sk: SkeletonConstants, psi, psidot, cs, sn, point_x, p
     thd_p = psidot[2]
     thd_leg = psidot[4:].reshape(2, 3, -1)
     rates = np.concatenate([np.broadcast_to(thd_p, (2, 1, thd_p.shape[-1])), thd_leg], axis=1)  # (legs, 4, B)
-    vel = psidot[:2, None, None, :] + (jac * rates[None, :, None, :, :]).sum(axis=3)
+    vel = psidot[:2, None, None, :] + seq_sum(jac * rates[None, :, None, :, :], axis=3)
     return pos, vel, jac
 
 
@@ -290,7 +319,7 @@ def forward_dynamics(sk: SkeletonConstants, q: np.ndarray, qdot: np.ndarray, tau
     psi = abs_from_rel(q.T)
     psidot = abs_from_rel(qdot.T)
     M, f, _ = mass_matrix_and_forces(sk, psi, psidot)
-    Q = T_REL_FROM_ABS.T @ tau.T  # generalized forces in absolute coordinates
+    Q = abs_forces_from_rel(tau.T)  # generalized forces in absolute coordinates
     psiddot = solve_tree(M, f + Q)
     return rel_from_abs(psiddot).T
 

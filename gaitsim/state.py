@@ -24,8 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import muscles as mus
+from ._fixed import seq_sum
 from . import skeleton
-from .model import MUSCLE_PAIR, PAIR_COORD, Model
+from .model import Model, path_geometry
 from .names import COORDINATES, MUSCLES, N_CONTACTS, N_COORDINATES, N_MUSCLES, coordinate_index
 
 
@@ -92,8 +93,7 @@ def lowest_contact_height(model: Model, q: np.ndarray) -> np.ndarray:
 
 def mtu_lengths(model: Model, q_rel: np.ndarray) -> np.ndarray:
     """Musculotendon path lengths (n_muscles, B) for batch-last coordinates (10, B)."""
-    dl, _ = mus.path_lengths_and_arms(PAIR_COORD @ q_rel, model.paths)
-    return model.paths.l_ref + MUSCLE_PAIR @ dl
+    return path_geometry(model.paths, q_rel)[0]
 
 
 def initial_state(
@@ -151,8 +151,8 @@ def center_of_mass(model: Model, q: np.ndarray) -> np.ndarray:
     sk = model.skeleton
     psi = skeleton.abs_from_rel(q.T)
     cs, sn = np.cos(psi[2:]), np.sin(psi[2:])
-    x = psi[0] + (sk.w[0] * cs - sk.w[1] * sn).sum(0) / sk.mass_total
-    y = psi[1] + (sk.w[0] * sn + sk.w[1] * cs).sum(0) / sk.mass_total
+    x = psi[0] + seq_sum(sk.w[0] * cs - sk.w[1] * sn) / sk.mass_total
+    y = psi[1] + seq_sum(sk.w[0] * sn + sk.w[1] * cs) / sk.mass_total
     return np.stack([x, y], axis=1)
 
 

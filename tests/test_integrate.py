@@ -1,0 +1,121 @@
+"""Batched integration: standing, dropping, batch equivalence, failure isolation, save policies."""
+
+import numpy as np
+import pytest
+
+import gaitsim as gs
+from gaitsim.results import STATUS_DIVERGED, STATUS_FELL, STATUS_OK
+
+
+def _varied_batch(b, seed=0, extra_set=None):
+    rng = np.random.default_rng(seed)
+    return gs.build_model(
+        batch_size=b,
+        body_mass=rng.uniform(55, 95, b),
+        height=rng.uniform(1.55, 1.95, b),
+        scale={"muscle.tendon_slack_length.soleus_*": rng.uniform(0.9, 1.05, b),
+               "muscle.passive_stiffness.psoas_*": rng.uniform(1.0, 3.0, b),
+               "muscle.max_isometric_force": rng.uniform(0.8, 1.2, (b, len(gs.MUSCLES)))},
+        set={"contact.slide_friction": rng.uniform(0.5, 0.9, b), **(extra_set or {})},
+    ), rng
+
+
+def test_held_model_settles_to_body_weight():
+    m = gs.build_model()
+    x0 = gs.initial_state(m, gs.standing_pose(m, 0.0))
+    res = gs.simulate(m, gs.PoseHold(), duration=1.5, initial_state=x0, save=gs.SaveEvery(20, ("grf", "q")))
+    assert res.status_text() == ["ok"]
+    fy = res["grf"][0, :, :, 1].sum(axis=-1)  # both feet, vertical (N)
+    late = res.time > 1.0
+    assert np.abs(fy[late] / m.body_weight[0] - 1.0).max() < 0.01
+    assert np.isclose(fy[late].mean(), m.body_weight[0], rtol=1e-3)
+
+
+def test_drop_from_2cm_lands_without_blowing_up():
+    m = gs.build_model()
+    x0 = gs.initial_state(m, gs.standing_pose(m, 0.02))
+    res = gs.simulate(m, gs.PoseHold(), duration=0.6, initial_state=x0, save=gs.SaveEvery(1, ("grf", "q", "qdot")))
+    assert res.status_text() == ["ok"]
+    fy = res["grf"][0, :, :, 1].sum(axis=-1) / m.body_weight[0]
+    first = np.argmax(fy > 0)
+    t_contact = res.time[first]
+    assert t_contact == pytest.approx(np.sqrt(2 * 0.02 / 9.80665), abs=2e-3)  # free fall of 2 cm
+    assert np.all(np.isfinite(res["q"])) and np.abs(res["qdot"]).max() < 5.0
+    assert 1.5 < fy.max() < 20.0  # a stiff-legged landing, no numerical spike
+    assert np.abs(fy[res.time > 0.45].mean() - 1.0) < 0.02  # settles under body weight
+
+
+def test_batch_equals_single_runs():
+    b = 64
+    m, rng = _varied_batch(b)
+    q = gs.standing_pose(m, 0.004)
+    q[:, 4] += rng.normal(0, 0.1, b)  # hips and knees differ per walker
+    q[:, 5] -= np.abs(rng.normal(0, 0.1, b))
+    qd = np.zeros((b, 10))
+    qd[:, 0] = rng.uniform(-0.3, 0.6, b)  # sliding contact exercises stick-slip
+    x0 = gs.initial_state(m, q, qd, activation=rng.uniform(0.01, 0.3, (b, len(gs.MUSCLES))))
+    ctrl = gs.ConstantExcitation(rng.uniform(0.01, 0.4, (b, len(gs.MUSCLES))))
+    save = gs.SaveEvery(10, ("q", "muscle_force", "grf"))
+    batch = gs.simulate(m, ctrl, duration=0.1, initial_state=x0, save=save)
+    assert np.all(batch.status == STATUS_OK)
+    assert batch["grf"][:, :, :, 1].max() > 0  # they do land
+    for i in range(b):
+        single = gs.simulate(gs.select_walkers(m, i), gs.ConstantExcitation(ctrl.level[i]), duration=0.1,
+                             initial_state=x0[i:i + 1], save=save)
+        for f in ("q", "muscle_force", "grf"):
+            np.testing.assert_allclose(single[f][0], batch[f][i], rtol=1e-12, atol=1e-12)
+
+
+def test_failing_walker_is_flagged_and_others_unchanged():
+    m, _ = _varied_batch(4, seed=1)
+    strain = m.params["muscle.tendon_reference_strain"].copy()
+    strain[2, gs.MUSCLES.index("tib_ant_r")] = 1e-6  # walker 2: a near-rigid, explicitly coupled tendon
+    force = m.params["muscle.max_isometric_force"].copy()
+    force[2, gs.MUSCLES.index("tib_ant_r")] = 1e5
+    bad, _ = _varied_batch(4, seed=1, extra_set={"muscle.tendon_reference_strain": strain,
+                                                 "muscle.max_isometric_force": force})
+    x0 = gs.initial_state(m, gs.standing_pose(m, 0.01))
+    ctrl = gs.PoseHold(excitation=0.3)
+    ok = gs.simulate(m, ctrl, duration=0.15, initial_state=x0, save=gs.SaveEvery(5, ("q",)))
+    res = gs.simulate(bad, ctrl, duration=0.15, initial_state=x0, save=gs.SaveEvery(5, ("q",)))
+    assert res.status[2] == STATUS_DIVERGED, res.status_text()
+    assert 0.0 < res.status_time[2] < 0.15
+    assert " at " in res.status_text()[2]
+    keep = [0, 1, 3]
+    assert np.all(res.status[keep] == STATUS_OK)
+    np.testing.assert_array_equal(res["q"][keep], ok["q"][keep])
+    assert np.all(np.isfinite(res.final_state[2]))  # frozen at its last finite state
+
+
+def test_fall_is_flagged_with_time():
+    m = gs.build_model(batch_size=2)
+    x0 = gs.initial_state(m, gs.standing_pose(m, 0.01))
+    ctrl = gs.ConstantExcitation([[0.01] * len(gs.MUSCLES), [0.01] * len(gs.MUSCLES)])
+    res = gs.simulate(m, ctrl, duration=1.2, initial_state=x0, save=gs.SaveFinal(), fall_height=0.7)
+    assert np.all(res.status == STATUS_FELL)  # passive muscles do not hold the body up
+    assert np.all((res.status_time > 0.1) & (res.status_time < 1.2))
+    assert res.data == {}
+
+
+def test_save_policies_and_resume(tmp_path):
+    m = gs.build_model()
+    x0 = gs.initial_state(m, gs.standing_pose(m, 0.0))
+    full = gs.simulate(m, gs.PoseHold(), duration=0.1, initial_state=x0, save=gs.SaveEvery(4, ("q",)))
+    assert full["q"].shape == (1, 100, 10)
+    first = gs.simulate(m, gs.PoseHold(), duration=0.05, initial_state=x0, save=gs.SaveEvery(4, ("q",)))
+    second = gs.simulate(m, gs.PoseHold(), duration=0.05, initial_state=first.final_state, t0=first.t_end,
+                         save=gs.SaveEvery(4, ("q",)))
+    np.testing.assert_allclose(np.concatenate([first["q"], second["q"]], axis=1), full["q"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(second.time, full.time[50:], atol=1e-12)
+    path = tmp_path / "run.npz"
+    full.save(path)
+    back = gs.Results.load(path)
+    np.testing.assert_array_equal(back["q"], full["q"])
+    assert back.params["muscle.max_isometric_force"].shape == (1, len(gs.MUSCLES))
+
+
+def test_progress_is_reported():
+    m = gs.build_model()
+    seen = []
+    gs.simulate(m, duration=0.02, progress=lambda done, total: seen.append((done, total)), save=gs.SaveFinal())
+    assert len(seen) >= 50 and seen[-1][0] == pytest.approx(0.02)
