@@ -15,10 +15,11 @@ import numpy as np
 
 def seq_sum(a: np.ndarray, axis: int = 0) -> np.ndarray:
     """Sum over ``axis`` adding the slices in index order (a new array)."""
-    a = np.moveaxis(a, axis, 0)
-    out = a[0].copy()
-    for k in range(1, a.shape[0]):  # loop over a small element axis, never over walkers
-        out += a[k]
+    axis = axis % a.ndim
+    lead = (slice(None),) * axis
+    out = a[lead + (0,)].copy()
+    for k in range(1, a.shape[axis]):  # loop over a small element axis, never over walkers
+        out += a[lead + (k,)]
     return out
 
 

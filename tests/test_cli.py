@@ -1,0 +1,36 @@
+"""The command line and the shipped example run at reduced length."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from gaitsim.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_cli_drop_writes_outputs(tmp_path, capsys):
+    code = main(["run", "drop", "--duration", "0.3", "--out", str(tmp_path)])
+    assert code == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["status"] == ["ok"]
+    assert summary["peak_vertical_grf_bw"][0] > 1.0
+    assert (tmp_path / "overview.png").stat().st_size > 1000
+    assert "final_vertical_grf_bw" in capsys.readouterr().out
+
+
+def test_cli_bad_input_is_one_clear_line(tmp_path, capsys):
+    code = main(["run", "stand", "--body-mass", "-3", "--out", str(tmp_path)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "subject.body_mass" in err and "allowed range" in err
+
+
+def test_calf_slack_example_runs():
+    out = subprocess.run([sys.executable, str(ROOT / "examples" / "calf_slack_sweep.py"), "--duration", "0.3",
+                          "--factors", "1.0", "0.92"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    soleus = [float(l.split()[1]) for l in lines[1:]]
+    assert soleus[1] > soleus[0]  # the shorter tendon carries more passive force
