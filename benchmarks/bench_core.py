@@ -16,6 +16,7 @@ import argparse
 import json
 import platform
 import time
+import tracemalloc
 
 import numpy as np
 
@@ -62,6 +63,10 @@ def measure(b: int) -> dict:
 
     t_rhs = _best(rhs)
     t_step = _best(step)
+    tracemalloc.start()
+    step()
+    transient = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
     per_sample = sum(8 * int(np.prod([len(a) for a in FIELDS[f][0]])) for f in FIELDS)
     return {
         "batch": b,
@@ -69,6 +74,7 @@ def measure(b: int) -> dict:
         "step_us_per_walker": 1e6 * t_step / b,
         "walker_s_per_wall_s": b * gs.DEFAULT_DT / t_step,
         "state_bytes_per_walker": 8 * layout.size,
+        "step_peak_temporary_bytes_per_walker": transient / b,
         "saved_bytes_per_sample_per_walker_all_fields": per_sample,
         "memory": mem.shape[0],
     }
@@ -80,10 +86,12 @@ def main(argv=None):
     ap.add_argument("--out", default="bench_core.json")
     a = ap.parse_args(argv)
     rows = [measure(b) for b in a.sizes]
-    print(f"{'B':>6} {'RHS us/walker':>14} {'step us/walker':>15} {'walker-s/s':>11} {'state B/walker':>15}")
+    print(f"{'B':>6} {'RHS us/walker':>14} {'step us/walker':>15} {'walker-s/s':>11} {'state B/walker':>15} "
+          f"{'step temp B/walker':>19}")
     for r in rows:
         print(f"{r['batch']:>6} {r['rhs_us_per_walker']:>14.2f} {r['step_us_per_walker']:>15.2f} "
-              f"{r['walker_s_per_wall_s']:>11.2f} {r['state_bytes_per_walker']:>15}")
+              f"{r['walker_s_per_wall_s']:>11.2f} {r['state_bytes_per_walker']:>15} "
+              f"{r['step_peak_temporary_bytes_per_walker']:>19.0f}")
     meta = {"python": platform.python_version(), "numpy": np.__version__, "machine": platform.machine(),
             "dt": gs.DEFAULT_DT}
     with open(a.out, "w") as f:
