@@ -1,0 +1,145 @@
+"""Gait analysis: events from vertical ground force, stride normalization, spatiotemporal measures.
+
+Conventions (research/ecosystem.md B2; gaitutils' ``forceplate_contact_threshold = 0.05``):
+
+* a foot is in contact while its vertical ground force exceeds 5 % of body weight;
+  contacts or flights shorter than ``min_phase`` (s) are merged away (debouncing);
+* a gait cycle runs from one heel strike (contact onset) of a side to its next one and is
+  resampled to 0-100 % in 101 points by linear interpolation;
+* stance % = foot-off time within the cycle; each double support = the time both feet are
+  in contact after the ipsilateral and after the contralateral heel strike, in % of the cycle.
+
+Everything is in SI units; ``percent`` axes are only for output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+CYCLE_POINTS = 101
+PERCENT = np.linspace(0.0, 100.0, CYCLE_POINTS)
+
+
+@dataclass(frozen=True)
+class Events:
+    """Contact onsets (heel strikes) and offsets (foot-offs) of one foot, in s."""
+
+    strikes: np.ndarray
+    offs: np.ndarray
+
+
+def contact_mask(fy: np.ndarray, body_weight: float, threshold: float = 0.05) -> np.ndarray:
+    """Boolean contact from vertical force ``fy`` (N): fy > threshold * body_weight."""
+    if not np.isfinite(body_weight) or body_weight <= 0:
+        raise ValueError(f"body_weight must be a positive number (N), got {body_weight}")
+    if not 0.0 < threshold < 1.0:
+        raise ValueError(f"threshold must lie in (0, 1) body weights, got {threshold}")
+    return np.asarray(fy) > threshold * body_weight
+
+
+def _debounce(mask: np.ndarray, time: np.ndarray, min_phase: float) -> np.ndarray:
+    """Remove contact or flight runs shorter than ``min_phase`` seconds (merging them into neighbours)."""
+    m = mask.copy()
+    for _ in range(3):  # a few passes settle alternating short runs
+        change = np.flatnonzero(np.diff(m.astype(np.int8))) + 1
+        bounds = np.concatenate([[0], change, [m.size]])
+        changed = False
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            if a == 0 or b == m.size:
+                continue  # runs touching the ends are kept as they are
+            if time[b - 1] - time[a] < min_phase:
+                m[a:b] = not m[a]
+                changed = True
+        if not changed:
+            break
+    return m
+
+
+def gait_events(time, fy, body_weight, threshold: float = 0.05, min_phase: float = 0.05) -> Events:
+    """Heel strikes and foot-offs (s) of one foot from its vertical ground force (N)."""
+    time = np.asarray(time, dtype=float)
+    m = _debounce(contact_mask(fy, body_weight, threshold), time, min_phase)
+    d = np.diff(m.astype(np.int8))
+    on = np.flatnonzero(d == 1) + 1
+    off = np.flatnonzero(d == -1) + 1
+    return Events(strikes=time[on], offs=time[off])
+
+
+def normalize_cycle(time, signal, start: float, end: float, n: int = CYCLE_POINTS) -> np.ndarray:
+    """Resample ``signal`` (T, ...) over one cycle [start, end] (s) to ``n`` points."""
+    time = np.asarray(time, dtype=float)
+    signal = np.asarray(signal, dtype=float)
+    t = np.linspace(start, end, n)
+    flat = signal.reshape(signal.shape[0], -1)
+    out = np.stack([np.interp(t, time, flat[:, k]) for k in range(flat.shape[1])], axis=-1)
+    return out.reshape((n,) + signal.shape[1:])
+
+
+def cycles(time, signal, strikes, n: int = CYCLE_POINTS) -> np.ndarray:
+    """All complete cycles of ``signal`` between consecutive strikes: (n_cycles, n, ...)."""
+    s = np.asarray(strikes)
+    if s.size < 2:
+        return np.empty((0, n) + np.shape(signal)[1:])
+    return np.stack([normalize_cycle(time, signal, a, b, n) for a, b in zip(s[:-1], s[1:])])
+
+
+def mean_sd(cyc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation over cycles (axis 0)."""
+    return cyc.mean(axis=0), cyc.std(axis=0, ddof=1 if cyc.shape[0] > 1 else 0)
+
+
+def stride_table(ev: Events, other: Events) -> list[dict]:
+    """Per stride of one side: start, end (s), stride time, stance %, two double supports (%)."""
+    rows = []
+    for a, b in zip(ev.strikes[:-1], ev.strikes[1:]):
+        off = ev.offs[(ev.offs > a) & (ev.offs < b)]
+        o_strike = other.strikes[(other.strikes > a) & (other.strikes < b)]
+        o_off = other.offs[(other.offs > a) & (other.offs < b)]
+        if off.size != 1 or o_strike.size != 1 or o_off.size < 1:
+            continue  # not a regular alternating stride
+        T = b - a
+        first_ds = o_off[0] - a  # opposite foot-off after ipsilateral strike
+        second_ds = off[0] - o_strike[0]  # ipsilateral foot-off after opposite strike
+        rows.append({"start": a, "end": b, "stride_time": T, "stance_pct": 100 * (off[0] - a) / T,
+                     "double_support_1_pct": 100 * first_ds / T, "double_support_2_pct": 100 * second_ds / T,
+                     "opposite_strike_pct": 100 * (o_strike[0] - a) / T})
+    return rows
+
+
+def spatiotemporal(time, pelvis_x, fy_right, fy_left, body_weight, last_n: int | None = None) -> dict:
+    """Speed (m/s), cadence (steps/min), stride time (s) and its CV (%), stride length (m),
+    step length (m), stance % and double support % of the right side, over complete strides
+    (the last ``last_n`` if given). NaN entries when fewer than two strides exist.
+    """
+    ev_r = gait_events(time, fy_right, body_weight)
+    ev_l = gait_events(time, fy_left, body_weight)
+    rows = stride_table(ev_r, ev_l)
+    if last_n:
+        rows = rows[-last_n:]
+    nan = float("nan")
+    if len(rows) < 2:
+        return {"strides": len(rows), "speed": nan, "cadence": nan, "stride_time": nan, "stride_time_cv_pct": nan,
+                "stride_length": nan, "step_length": nan, "stance_pct": nan, "double_support_pct": nan}
+    st = np.array([r["stride_time"] for r in rows])
+    x_start = np.interp([r["start"] for r in rows], time, pelvis_x)
+    x_end = np.interp([r["end"] for r in rows], time, pelvis_x)
+    length = x_end - x_start
+    return {
+        "strides": len(rows),
+        "speed": float(length.sum() / st.sum()),
+        "cadence": float(2 * 60.0 / st.mean()),
+        "stride_time": float(st.mean()),
+        "stride_time_cv_pct": float(100 * st.std(ddof=1) / st.mean()),
+        "stride_length": float(length.mean()),
+        "step_length": float(length.mean() / 2),
+        "stance_pct": float(np.mean([r["stance_pct"] for r in rows])),
+        "double_support_pct": float(np.mean([(r["double_support_1_pct"] + r["double_support_2_pct"]) / 2
+                                             for r in rows])),
+    }
+
+
+def joint_power(moment, angular_velocity):
+    """Joint power (W) = moment (N m) x angular velocity (rad/s); positive = generation."""
+    return np.asarray(moment) * np.asarray(angular_velocity)
