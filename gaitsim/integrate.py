@@ -107,6 +107,7 @@ def simulate(
     solver=SemiImplicitEuler(),
     fall_height: float = 0.4,
     progress=None,
+    stop_when_all_failed: bool = False,
 ) -> Results:
     """Integrate a batch of walkers for ``duration`` seconds.
 
@@ -115,6 +116,8 @@ def simulate(
     the ground). dt: step (s). save: ``SaveEvery(k, fields)`` or ``SaveFinal()``.
     fall_height: a walker whose pelvis_ty drops below this (m) is flagged "fell" and frozen.
     progress: optional callable ``progress(t_done, t_total)`` called about 100 times.
+    stop_when_all_failed: end early once every walker has fallen or diverged (saves time in
+    optimization; the saved arrays then stop at that time).
     Ctrl-C stops the run cleanly: the returned results hold every finished step and
     ``interrupted=True``; continue with ``simulate(..., initial_state=res.final_state, t0=res.t_end)``.
     """
@@ -163,6 +166,8 @@ def simulate(
             alive = status == STATUS_OK
             x = np.where(alive, new, x) if not alive.all() else new
             t = t_new
+            if stop_when_all_failed and not alive.any():
+                break
             if progress is not None and (n + 1) % report_every == 0:
                 progress(t - t0, duration)
     except KeyboardInterrupt:

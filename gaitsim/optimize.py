@@ -1,0 +1,212 @@
+"""Batched CMA-ES tuning of the reflex controllers: the whole population is one batch.
+
+Search space: reflex gains (log-scaled multipliers of the defaults, or additive offsets for
+thresholds and reference angles) and the initial state (pose offsets of the reference walking
+frame, forward speed, a scale of the reference joint rates).
+
+Objective (lower is better), after SCONE's gait measures (reflex_walker.md section 6):
+
+    J = 100 (1 - t_alive / T)                      # falling is worst
+      + w_speed (v - v_target)^2 / (1 m/s)^2        # mean forward speed over the time alive
+      + w_effort * mean_t( sum_m V_m a_m^3 / sum_m V_m )   # activation cubed, weighted by muscle
+                                                    # volume V ~ F_max l_opt (documented effort)
+      + w_limit * mean_t |joint-limit torque| / (m g h)
+
+A walker standing still scores (v_target)^2 w_speed, so walking beats standing (feasibility.md
+pitfall 8). ``tune`` is seeded, writes a checkpoint after every generation (resume by calling
+it again with the same ``checkpoint``), and reports progress.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .integrate import SaveEvery, simulate
+from .model import build_model
+from .names import COORDINATES
+from .reflex import ReflexController, ReflexGains
+from .walking_start import walking_state
+
+#: gains searched additively (offsets, thresholds, angles), with their search scale
+ADDITIVE = {"l_off_TA": 0.1, "knee_off": 0.1, "theta_ref": 0.1, "l_off_HFL": 0.1, "l_off_HAM": 0.1,
+            "l_off_CS": 0.1, "lumbar_ref": 0.1, "sway_threshold": 0.05, "transfer_load": 0.1}
+DEFAULT_GAINS = ("S0", "G_SOL", "G_TA", "l_off_TA", "G_SOLTA", "G_GAS", "S0_VAS", "G_VAS", "k_phi", "knee_off",
+                 "k_bw", "dS", "kp", "kd", "S0_BAL", "theta_ref", "G_HFL", "l_off_HFL", "k_lean", "G_HAMHFL",
+                 "l_off_HAM", "G_HAM", "G_GLU", "G_RF", "calf_stretch_gain", "calf_stretch_velocity_gain",
+                 "S0_L", "kp_L", "kd_L", "kq_L")
+TRUNK_GAINS = ("k_trunk", "G_sway", "sway_threshold", "transfer_load")
+POSE_OFFSETS = ("pelvis_tilt", "lumbar", "hip_flexion_r", "knee_angle_r", "ankle_angle_r", "hip_flexion_l",
+                "knee_angle_l", "ankle_angle_l")
+POSE_SCALE = 0.1  # rad per unit of search coordinate
+
+
+@dataclass
+class Objective:
+    """Tuning objective settings (SI units)."""
+
+    duration: float = 10.0  # s
+    target_speed: float = 1.3  # m/s
+    w_speed: float = 100.0
+    w_effort: float = 10.0
+    w_limit: float = 10.0
+    dt: float = 2.5e-4  # s
+    sample_every: int = 40  # steps between saved samples used by the objective
+
+
+@dataclass
+class SearchSpace:
+    """Which controller gains and initial-state values are tuned."""
+
+    mode: str = "trunk_initiated"
+    gains: tuple[str, ...] = field(default_factory=lambda: DEFAULT_GAINS)
+    base: dict = field(default_factory=dict)  # starting gain values (default: ReflexGains())
+    tune_start: bool = True
+
+    def __post_init__(self):
+        if self.mode == "trunk_initiated" and self.gains == DEFAULT_GAINS:
+            self.gains = DEFAULT_GAINS + TRUNK_GAINS
+        unknown = [g for g in self.gains if g not in ReflexGains.names()]
+        if unknown:
+            raise ValueError(f"unknown gains {unknown}; allowed: {', '.join(ReflexGains.names())}")
+
+    @property
+    def dimension(self) -> int:
+        return len(self.gains) + (len(POSE_OFFSETS) + 2 if self.tune_start else 0)
+
+    def base_gains(self) -> dict:
+        g = asdict(ReflexGains())
+        g.update(self.base)
+        return g
+
+    def decode(self, x: np.ndarray) -> tuple[dict, dict]:
+        """Population (n, d) -> (gains {name: (n,)}, start {offsets, speed, rate_scale})."""
+        x = np.atleast_2d(x)
+        base = self.base_gains()
+        gains = {}
+        for i, name in enumerate(self.gains):
+            gains[name] = base[name] + ADDITIVE[name] * x[:, i] if name in ADDITIVE else base[name] * np.exp(x[:, i])
+        start = {"pose_offsets": {}, "speed": np.full(x.shape[0], base.get("start_speed", 1.3)),
+                 "rate_scale": np.ones(x.shape[0])}
+        if self.tune_start:
+            k = len(self.gains)
+            for j, name in enumerate(POSE_OFFSETS):
+                start["pose_offsets"][name] = base.get(f"start_{name}", 0.0) + POSE_SCALE * x[:, k + j]
+            start["speed"] = base.get("start_speed", 1.3) + 0.2 * x[:, k + len(POSE_OFFSETS)]
+            start["rate_scale"] = base.get("start_rate_scale", 1.0) * np.exp(0.3 * x[:, k + len(POSE_OFFSETS) + 1])
+        return gains, start
+
+
+def evaluate(x: np.ndarray, space: SearchSpace, objective: Objective, body: dict | None = None) -> dict:
+    """Simulate a population (n, d) as one batch; return costs and per-walker measures."""
+    x = np.atleast_2d(x)
+    n = x.shape[0]
+    gains, start = space.decode(x)
+    model = build_model(batch_size=n, **(body or {}))
+    x0 = walking_state(model, speed=start["speed"], pose_offsets=start["pose_offsets"],
+                       rate_scale=start["rate_scale"])
+    ctrl = ReflexController(gains=gains, mode=space.mode, dt=objective.dt)
+    res = simulate(model, ctrl, duration=objective.duration, dt=objective.dt, initial_state=x0,
+                   save=SaveEvery(objective.sample_every, ("q", "activation", "limit_moment")), stop_when_all_failed=True)
+    return measures(res, model, objective, x0)
+
+
+def measures(res, model, objective: Objective, x0) -> dict:
+    """Cost terms from a result (per walker)."""
+    T = objective.duration
+    alive = np.where(res.status == 0, T, res.status_time)
+    t = res.time
+    mask = t[None, :] < alive[:, None]  # samples while alive (B, T)
+    dx = np.array([res["q"][i, mask[i], 0][-1] if mask[i].any() else 0.0 for i in range(res.batch_size)]) - x0[:, 0]
+    speed = dx / np.maximum(alive, 1e-3)
+    vol = (model.muscles.f_max * model.muscles.l_opt).T  # (B, n_muscles)
+    a3 = (res["activation"] ** 3 * vol[:, None, :]).sum(axis=2) / vol.sum(axis=1)[:, None]
+    effort = np.where(mask, a3, 0.0).sum(axis=1) / np.maximum(mask.sum(axis=1), 1)
+    scale = model.body_weight * 1.0
+    lim = np.abs(res["limit_moment"]).sum(axis=2) / scale[:, None]
+    limit = np.where(mask, lim, 0.0).sum(axis=1) / np.maximum(mask.sum(axis=1), 1)
+    cost = (100.0 * (1.0 - alive / T) + objective.w_speed * (speed - objective.target_speed) ** 2
+            + objective.w_effort * effort + objective.w_limit * limit)
+    return {"cost": cost, "alive": alive, "speed": speed, "effort": effort, "limit": limit}
+
+
+def _eval_chunk(args):
+    x, space, objective, body = args
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    return evaluate(x, space, objective, body)
+
+
+def tune(space: SearchSpace, objective: Objective, *, generations: int = 50, popsize: int = 32, sigma0: float = 0.3,
+         seed: int = 1, checkpoint: str | Path | None = None, workers: int = 1, body: dict | None = None,
+         progress=print) -> dict:
+    """Run (or resume) CMA-ES; returns the best solution with its provenance.
+
+    workers > 1 evaluates the population in that many processes (each a batch). The
+    checkpoint (pickle of the CMA state and history) is rewritten after every generation.
+    """
+    import cma
+
+    ckpt = Path(checkpoint) if checkpoint else None
+    if ckpt and ckpt.exists():
+        with open(ckpt, "rb") as f:
+            state = pickle.load(f)
+        es, history = state["es"], state["history"]
+        progress(f"resumed from {ckpt} at generation {len(history)}")
+    else:
+        es = cma.CMAEvolutionStrategy(np.zeros(space.dimension), sigma0,
+                                      {"popsize": popsize, "seed": seed, "verbose": -9})
+        history = []
+    pool = None
+    if workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(max_workers=workers)
+    try:
+        while len(history) < generations and not es.stop():
+            t0 = time.perf_counter()
+            X = np.array(es.ask())
+            if pool is None:
+                out = evaluate(X, space, objective, body)
+            else:
+                chunks = np.array_split(np.arange(len(X)), workers)
+                parts = list(pool.map(_eval_chunk, [(X[c], space, objective, body) for c in chunks]))
+                out = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+            es.tell(list(X), list(out["cost"]))
+            best = int(np.argmin(out["cost"]))
+            history.append({"generation": len(history) + 1, "wall_s": time.perf_counter() - t0,
+                            "best_cost": float(out["cost"][best]), "best_alive": float(out["alive"][best]),
+                            "best_speed": float(out["speed"][best]), "median_cost": float(np.median(out["cost"])),
+                            "x_best": X[best].tolist()})
+            h = history[-1]
+            progress(f"gen {h['generation']:4d}  best {h['best_cost']:8.3f} (alive {h['best_alive']:5.2f} s, "
+                     f"{h['best_speed']:4.2f} m/s)  median {h['median_cost']:8.3f}  {h['wall_s']:6.1f} s")
+            if ckpt:
+                tmp = ckpt.with_suffix(".tmp")
+                with open(tmp, "wb") as f:
+                    pickle.dump({"es": es, "history": history}, f)
+                tmp.replace(ckpt)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    overall = min(history, key=lambda h: h["best_cost"])
+    gains, start = space.decode(np.array(overall["x_best"]))
+    return {"mode": space.mode, "gains": {k: float(v[0]) for k, v in gains.items()},
+            "start": {"speed": float(start["speed"][0]), "rate_scale": float(start["rate_scale"][0]),
+                      "pose_offsets": {k: float(v[0]) for k, v in start["pose_offsets"].items()}},
+            "provenance": {"objective": asdict(objective), "seed": seed, "popsize": popsize, "sigma0": sigma0,
+                           "generations": len(history), "best_generation": overall["generation"],
+                           "best_cost": overall["best_cost"], "search_gains": list(space.gains)},
+            "history": [{k: v for k, v in h.items() if k != "x_best"} for h in history]}
+
+
+def save_solution(solution: dict, path) -> None:
+    Path(path).write_text(json.dumps(solution, indent=2))
+
+
+__all__ = ["Objective", "SearchSpace", "evaluate", "tune", "save_solution", "COORDINATES"]

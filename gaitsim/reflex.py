@@ -1,0 +1,319 @@
+"""Reflex walking controllers: Geyer & Herr 2010 (leg-driven) and a trunk-initiated variant.
+
+Both run the same per-leg gait-phase state machine on delayed sensory signals and share
+the stance and swing reflex laws of Geyer & Herr 2010 (research/reflex_walker.md section 3):
+
+stance (per leg; F~ = force/F_max, l~ = fibre length/l_opt, F_i, F_c = ipsi-/contralateral leg
+load in body weights, DS = 1 on the trailing leg in double support):
+
+* S_SOL = S0 + G_SOL F~_SOL + calf stretch reflex;  S_GAS = S0 + G_GAS F~_GAS + calf stretch reflex
+* S_TA  = S0 + G_TA [l~_TA - l_off,TA]+ - G_SOLTA F~_SOL
+* S_VAS = S0_VAS + G_VAS F~_VAS - k_phi [knee - knee_off]+ (while extending) - k_bw F_c DS
+* trunk balance u = kp (theta - theta_ref) + kd theta_dot (theta: trunk lean, forward +):
+  S_GLU = S0_BAL + [u]+ k_bw F_i - dS DS;  S_HAM = S0_BAL + [u]+ k_bw F_i;
+  S_HFL = S0_BAL + [-u]+ k_bw F_i + dS DS
+
+swing:
+
+* S_HFL = S0 + k_lean (theta_TO - theta_ref) + G_HFL [l~_HFL - l_off,HFL]+ - G_HAMHFL [l~_HAM - l_off,HAM]+
+* S_HAM = S0 + G_HAM F~_HAM;  S_GLU = S0 + G_GLU F~_GLU;  S_TA = S0 + G_TA [l~_TA - l_off,TA]+
+* S_RF = S0 + G_RF [-knee_dot]+ (knee-flexion damping, after Song & Geyer 2015's RF module M8)
+
+HFL drives both psoas and iliacus. Extensions (both controllers, gains may be zero):
+
+* calf stretch reflex ("spring in the step"): in stance, soleus and gastrocnemius get
+  ``G_CS [l~ - l_off,CS]+ + G_CSV [v~]+`` (length and lengthening-velocity feedback); scenarios
+  blunt it through ``calf_stretch_gain``/``calf_stretch_velocity_gain``;
+* lumbar control: erector spinae and abdominals hold the trunk on the pelvis,
+  ``u_L = kp_L (theta - theta_ref) + kd_L theta_dot + kq_L (-lumbar - lumbar_ref)``,
+  S_ES = S0_L + [u_L]+, S_ABS = S0_L + [-u_L]+.
+
+``mode="trunk_initiated"`` (Ida Rolf's trunk-initiated gait) changes how swing starts and is
+driven: a stance leg enters *pre-swing* when the pelvis has swayed forward past its foot by
+``sway_threshold`` (m) while the other leg carries at least ``transfer_load`` body weights;
+in pre-swing and swing the hip flexors are driven by the current trunk lean and the sway,
+``S_HFL += k_trunk [theta - theta_ref]+ + G_sway [sway - sway_threshold]+``, and the stance
+extensors' positive force feedback is released. ``mode="geyer_herr"`` keeps the published
+load-triggered transitions and the take-off lean term.
+
+Neural delays (Geyer & Herr 2010 [GH-C]): 5 ms for hip and trunk signals and leg load,
+10 ms for knee signals, 20 ms for ankle signals. Stance is detected from the delayed leg
+load with hysteresis (on above ``stance_on``, off below ``stance_off`` body weights), which
+suppresses the contact flicker reported in feasibility.md (pitfall 4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+from .control import MIN_EXCITATION, ControlOutput, DelayLine
+from .model import Model
+from .names import COORDINATES, LEG_MUSCLES, N_MUSCLES
+
+_LM = {m: i for i, m in enumerate(LEG_MUSCLES)}
+N_LEG_MUSCLES = len(LEG_MUSCLES)
+ES, ABS = N_MUSCLES - 2, N_MUSCLES - 1
+_KNEE = (COORDINATES.index("knee_angle_r"), COORDINATES.index("knee_angle_l"))
+_LUMBAR = COORDINATES.index("lumbar")
+MODES = ("geyer_herr", "trunk_initiated")
+
+SHORT, MEDIUM, LONG = 0.005, 0.010, 0.020  # s, [GH-C] nms_model_ControlInit.m
+
+
+@dataclass
+class ReflexGains:
+    """Controller gains (dimensionless unless stated). Defaults: Geyer & Herr 2010 as ported by
+    SCONE/CMU (reflex_walker.md section 3, 'paper value' column); gaitsim extensions start from
+    documented guesses and are meant to be tuned (``optimize``)."""
+
+    S0: float = 0.01  # pre-stimulation [GH]
+    G_SOL: float = 1.2  # per F_max [GH]
+    G_TA: float = 1.1  # per l_opt [GH]
+    l_off_TA: float = 0.71  # l_opt [GH]
+    G_SOLTA: float = 0.3  # [GH]
+    G_GAS: float = 1.1  # [GH]
+    S0_VAS: float = 0.09  # [GH]
+    G_VAS: float = 1.15  # [GH]
+    k_phi: float = 2.0  # 1/rad [GH]
+    knee_off: float = -0.17  # rad (phi_k,off = 2.97 rad inner angle) [GH]
+    k_bw: float = 1.2  # 1/BW [CMU]
+    dS: float = 0.25  # double-support transfer [GH]
+    kp: float = 1.91  # 1/rad [GH]
+    kd: float = 0.25  # s/rad [GH]
+    S0_BAL: float = 0.05  # [GH]
+    theta_ref: float = 0.105  # rad, trunk lean reference [GH]
+    G_HFL: float = 0.35  # [GH]
+    l_off_HFL: float = 0.60  # [GH]
+    k_lean: float = 1.15  # 1/rad [GH]
+    G_HAMHFL: float = 4.0  # [GH]
+    l_off_HAM: float = 0.85  # [GH]
+    G_HAM: float = 0.65  # [GH]
+    G_GLU: float = 0.4  # [GH]
+    G_RF: float = 0.1  # s/rad, swing knee-flexion damping (gaitsim guess after Song & Geyer 2015 M8)
+    calf_stretch_gain: float = 0.5  # per l_opt beyond l_off_CS (gaitsim guess, to be tuned)
+    l_off_CS: float = 1.0  # l_opt
+    calf_stretch_velocity_gain: float = 0.2  # per v_max lengthening (gaitsim guess)
+    S0_L: float = 0.02  # lumbar pre-stimulation (gaitsim guess)
+    kp_L: float = 2.0  # 1/rad (gaitsim guess, scaled like kp)
+    kd_L: float = 0.3  # s/rad (gaitsim guess)
+    kq_L: float = 1.0  # 1/rad, lumbar angle term (gaitsim guess)
+    lumbar_ref: float = 0.0  # rad of lumbar flexion held (gaitsim guess)
+    k_trunk: float = 1.0  # 1/rad, trunk-lean drive of the swing hip flexors (trunk_initiated)
+    G_sway: float = 5.0  # 1/m, sway drive of the hip flexors in pre-swing (trunk_initiated)
+    sway_threshold: float = 0.15  # m, pelvis ahead of the stance foot that triggers pre-swing
+    transfer_load: float = 0.3  # BW on the other leg required for pre-swing
+    stance_on: float = 0.1  # BW [SC stance_load_threshold 0.1]
+    stance_off: float = 0.02  # BW (hysteresis, gaitsim choice)
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+
+@dataclass
+class ReflexController:
+    """Batched reflex controller (see module docstring).
+
+    gains: ``ReflexGains`` or a {name: scalar or (B,) array} dict overriding the defaults.
+    mode: ``"geyer_herr"`` or ``"trunk_initiated"``. dt: the integration step (s); it sets the
+    delay-line lengths and must equal the step passed to ``simulate``.
+    """
+
+    gains: object = None
+    mode: str = "trunk_initiated"
+    dt: float = 2.5e-4
+    memory_size: int = field(default=0, init=False)
+
+    # signal rows in the delay line: (name, delay)
+    SIGNALS = (
+        ("theta", SHORT), ("theta_dot", SHORT), ("lumbar", SHORT), ("lumbar_dot", SHORT),
+        ("load_r", SHORT), ("load_l", SHORT), ("sway_r", SHORT), ("sway_l", SHORT),
+        ("l_HFL_r", SHORT), ("l_HFL_l", SHORT), ("l_HAM_r", SHORT), ("l_HAM_l", SHORT),
+        ("F_HAM_r", SHORT), ("F_HAM_l", SHORT), ("F_GLU_r", SHORT), ("F_GLU_l", SHORT),
+        ("F_VAS_r", MEDIUM), ("F_VAS_l", MEDIUM), ("knee_r", MEDIUM), ("knee_l", MEDIUM),
+        ("knee_dot_r", MEDIUM), ("knee_dot_l", MEDIUM),
+        ("F_SOL_r", LONG), ("F_SOL_l", LONG), ("F_GAS_r", LONG), ("F_GAS_l", LONG),
+        ("l_TA_r", LONG), ("l_TA_l", LONG), ("l_SOL_r", LONG), ("l_SOL_l", LONG),
+        ("l_GAS_r", LONG), ("l_GAS_l", LONG), ("v_SOL_r", LONG), ("v_SOL_l", LONG),
+        ("v_GAS_r", LONG), ("v_GAS_l", LONG),
+    )
+    # phase memory rows after the delay line: phase (0 swing, 1 stance, 2 pre-swing), trailing, theta_TO
+    N_PHASE = 6
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise ValueError(f"ReflexController.mode must be one of {MODES}, got {self.mode!r}")
+        self.line = DelayLine([d for _, d in self.SIGNALS], self.dt)
+        self.memory_size = self.line.size + self.N_PHASE
+        self._row = {name: i for i, (name, _) in enumerate(self.SIGNALS)}
+
+    # ----- set-up -------------------------------------------------------------------------------
+    def _gain_arrays(self, batch: int) -> dict[str, np.ndarray]:
+        base = ReflexGains() if not isinstance(self.gains, ReflexGains) else self.gains
+        values = {n: getattr(base, n) for n in ReflexGains.names()}
+        if isinstance(self.gains, dict):
+            for k, v in self.gains.items():
+                if k not in values:
+                    raise ValueError(f"unknown reflex gain {k!r}; allowed: {', '.join(ReflexGains.names())}")
+                values[k] = v
+        out = {}
+        for k, v in values.items():
+            a = np.asarray(v, dtype=float)
+            if a.shape not in ((), (batch,)):
+                raise ValueError(f"reflex gain {k}: expected a scalar or ({batch},), got shape {a.shape}")
+            if not np.all(np.isfinite(a)):
+                raise ValueError(f"reflex gain {k}: values must be finite")
+            out[k] = np.broadcast_to(a, (batch,)).astype(float)
+        if np.any(out["stance_off"] >= out["stance_on"]):
+            raise ValueError("reflex gains: stance_off must be below stance_on (body weights)")
+        return out
+
+    def initial_memory(self, model: Model, q: np.ndarray, qdot: np.ndarray) -> np.ndarray:
+        b = model.batch_size
+        self.g = self._gain_arrays(b)
+        self._fmax = model.muscles.f_max
+        self._lopt = model.muscles.l_opt
+        self._vmax = model.muscles.v_max * model.muscles.l_opt
+        self._bw = model.body_weight
+        # start with signals equal to a quiet upright state: no load, lengths at optimum
+        sig = np.zeros((len(self.SIGNALS), b))
+        for name in ("l_HFL_r", "l_HFL_l", "l_HAM_r", "l_HAM_l", "l_TA_r", "l_TA_l", "l_SOL_r", "l_SOL_l",
+                     "l_GAS_r", "l_GAS_l"):
+            sig[self._row[name]] = 1.0
+        mem = np.zeros((self.memory_size, b))
+        mem[: self.line.size] = self.line.initial_memory(sig)
+        return mem
+
+    # ----- sensing --------------------------------------------------------------------------------
+    def _signals(self, s) -> np.ndarray:
+        b = s.q.shape[1]
+        f = s.force / self._fmax
+        ln = s.fiber_length_norm
+        vn = s.fiber_velocity / self._vmax
+        load = s.grf[1] / self._bw  # (2 legs, B), vertical
+        foot_x = 0.5 * (s.sphere_pos[0, :, 0] + s.sphere_pos[0, :, 1])  # (2 legs, B) mid heel-ball
+        sway = s.psi[0] - foot_x
+        L = N_LEG_MUSCLES
+        rows = np.empty((len(self.SIGNALS), b))
+        rows[0] = -s.psi[3]  # trunk lean, forward positive
+        rows[1] = -s.psidot[3]
+        rows[2] = s.q[_LUMBAR]
+        rows[3] = s.qdot[_LUMBAR]
+        rows[4:6] = load
+        rows[6:8] = sway
+        rows[8:10] = ln[[_LM["psoas"], L + _LM["psoas"]]]
+        rows[10:12] = ln[[_LM["hamstrings"], L + _LM["hamstrings"]]]
+        rows[12:14] = f[[_LM["hamstrings"], L + _LM["hamstrings"]]]
+        rows[14:16] = f[[_LM["glut_max"], L + _LM["glut_max"]]]
+        rows[16:18] = f[[_LM["vasti"], L + _LM["vasti"]]]
+        rows[18:20] = s.q[list(_KNEE)]
+        rows[20:22] = s.qdot[list(_KNEE)]
+        rows[22:24] = f[[_LM["soleus"], L + _LM["soleus"]]]
+        rows[24:26] = f[[_LM["gastroc"], L + _LM["gastroc"]]]
+        rows[26:28] = ln[[_LM["tib_ant"], L + _LM["tib_ant"]]]
+        rows[28:30] = ln[[_LM["soleus"], L + _LM["soleus"]]]
+        rows[30:32] = ln[[_LM["gastroc"], L + _LM["gastroc"]]]
+        rows[32:34] = vn[[_LM["soleus"], L + _LM["soleus"]]]
+        rows[34:36] = vn[[_LM["gastroc"], L + _LM["gastroc"]]]
+        return rows
+
+    # ----- control law ----------------------------------------------------------------------------
+    def __call__(self, t, s, memory):
+        g = self.g
+        d, line_mem = self.line.push(memory[: self.line.size], self._signals(s))
+        ph = memory[self.line.size:].reshape(3, 2, -1)  # phase, trailing, theta_TO per leg
+        phase, trailing, theta_to = ph[0], ph[1], ph[2]
+        r = self._row
+        theta, theta_dot = d[r["theta"]], d[r["theta_dot"]]
+        load = d[[r["load_r"], r["load_l"]]]
+        load_c = load[::-1]
+        sway = d[[r["sway_r"], r["sway_l"]]]
+
+        # --- phase transitions (hysteresis on the delayed load) ---
+        in_stance = phase >= 1.0
+        touchdown = ~in_stance & (load > g["stance_on"])
+        liftoff = in_stance & (load < g["stance_off"])
+        new_phase = np.where(touchdown, 1.0, np.where(liftoff, 0.0, phase))
+        other_td = touchdown[::-1]
+        new_trailing = np.where(liftoff | ~(new_phase >= 1.0), 0.0, np.where(other_td & in_stance, 1.0, trailing))
+        new_theta_to = np.where(liftoff, theta, theta_to)
+        if self.mode == "trunk_initiated":
+            start_pre = (new_phase == 1.0) & (sway > g["sway_threshold"]) & (load_c > g["transfer_load"])
+            new_phase = np.where(start_pre, 2.0, new_phase)
+        stance = new_phase >= 1.0
+        pre = new_phase == 2.0
+        ds = (new_trailing > 0.0) & stance & (load_c > g["stance_on"])
+        ds_f = ds.astype(float)
+
+        # --- delayed muscle signals per leg ---
+        def pair(name):
+            return d[[r[f"{name}_r"], r[f"{name}_l"]]]
+
+        F_SOL, F_GAS, F_VAS, F_HAM, F_GLU = pair("F_SOL"), pair("F_GAS"), pair("F_VAS"), pair("F_HAM"), pair("F_GLU")
+        l_TA, l_HFL, l_HAM = pair("l_TA"), pair("l_HFL"), pair("l_HAM")
+        l_SOL, l_GAS, v_SOL, v_GAS = pair("l_SOL"), pair("l_GAS"), pair("v_SOL"), pair("v_GAS")
+        knee, knee_dot = pair("knee"), pair("knee_dot")
+        S0 = g["S0"]
+        pos = lambda x: np.maximum(x, 0.0)  # noqa: E731
+        release = np.where(pre, 0.0, 1.0)  # trunk-initiated pre-swing releases stance F+
+
+        # stance laws
+        calf = g["calf_stretch_gain"] * pos(l_SOL - g["l_off_CS"]) + g["calf_stretch_velocity_gain"] * pos(v_SOL)
+        calf_g = g["calf_stretch_gain"] * pos(l_GAS - g["l_off_CS"]) + g["calf_stretch_velocity_gain"] * pos(v_GAS)
+        st_SOL = S0 + release * g["G_SOL"] * F_SOL + calf
+        st_GAS = S0 + release * g["G_GAS"] * F_GAS + calf_g
+        st_TA = S0 + g["G_TA"] * pos(l_TA - g["l_off_TA"]) - g["G_SOLTA"] * F_SOL
+        knee_ext = (knee > g["knee_off"]) & (knee_dot > 0.0)
+        st_VAS = (g["S0_VAS"] + release * g["G_VAS"] * F_VAS - g["k_phi"] * np.where(knee_ext, knee - g["knee_off"], 0.0)
+                  - g["k_bw"] * load_c * ds_f)
+        u = g["kp"] * (theta - g["theta_ref"]) + g["kd"] * theta_dot
+        scale = g["k_bw"] * np.clip(load, 0.0, None)
+        st_GLU = g["S0_BAL"] + pos(u) * scale - g["dS"] * ds_f
+        st_HAM = g["S0_BAL"] + pos(u) * scale
+        st_HFL = g["S0_BAL"] + pos(-u) * scale + g["dS"] * ds_f
+
+        # swing laws
+        lean_drive = (g["k_lean"] * (theta_to - g["theta_ref"]) if self.mode == "geyer_herr"
+                      else g["k_trunk"] * pos(theta - g["theta_ref"]))
+        sw_HFL = (S0 + lean_drive + g["G_HFL"] * pos(l_HFL - g["l_off_HFL"])
+                  - g["G_HAMHFL"] * pos(l_HAM - g["l_off_HAM"]))
+        sw_HAM = S0 + g["G_HAM"] * F_HAM
+        sw_GLU = S0 + g["G_GLU"] * F_GLU
+        sw_TA = S0 + g["G_TA"] * pos(l_TA - g["l_off_TA"])
+        sw_RF = S0 + g["G_RF"] * pos(-knee_dot)
+
+        if self.mode == "trunk_initiated":  # pre-swing: swing drive of the hip flexors starts in stance
+            pre_drive = g["k_trunk"] * pos(theta - g["theta_ref"]) + g["G_sway"] * pos(sway - g["sway_threshold"])
+            st_HFL = np.where(pre, st_HFL + pre_drive + g["G_HFL"] * pos(l_HFL - g["l_off_HFL"]), st_HFL)
+
+        nb = theta.shape[0]
+        exc = np.empty((N_MUSCLES, nb))
+        legs = exc[: 2 * N_LEG_MUSCLES].reshape(2, N_LEG_MUSCLES, nb)
+        HFL = np.where(stance, st_HFL, sw_HFL)
+        legs[:, _LM["psoas"]] = HFL
+        legs[:, _LM["iliacus"]] = HFL
+        legs[:, _LM["glut_max"]] = np.where(stance, st_GLU, sw_GLU)
+        legs[:, _LM["hamstrings"]] = np.where(stance, st_HAM, sw_HAM)
+        legs[:, _LM["rect_fem"]] = np.where(stance, S0, sw_RF)
+        legs[:, _LM["vasti"]] = np.where(stance, st_VAS, S0)
+        legs[:, _LM["gastroc"]] = np.where(stance, st_GAS, S0)
+        legs[:, _LM["soleus"]] = np.where(stance, st_SOL, S0)
+        legs[:, _LM["tib_ant"]] = np.where(stance, st_TA, sw_TA)
+        u_l = (g["kp_L"] * (theta - g["theta_ref"]) + g["kd_L"] * theta_dot
+               + g["kq_L"] * (-d[r["lumbar"]] - g["lumbar_ref"]))
+        exc[ES] = g["S0_L"] + pos(u_l)
+        exc[ABS] = g["S0_L"] + pos(-u_l)
+        np.clip(exc, MIN_EXCITATION, 1.0, out=exc)
+
+        new_mem = np.empty_like(memory)
+        new_mem[: self.line.size] = line_mem
+        nph = new_mem[self.line.size:].reshape(3, 2, -1)
+        nph[0], nph[1], nph[2] = new_phase, new_trailing, new_theta_to
+        return ControlOutput(exc, memory=new_mem)
+
+    @staticmethod
+    def phase_of(memory: np.ndarray, line_size: int) -> np.ndarray:
+        """(2 legs, B) phase codes (0 swing, 1 stance, 2 pre-swing) from a memory block."""
+        return memory[line_size:line_size + 2]

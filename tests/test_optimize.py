@@ -1,0 +1,65 @@
+"""CMA-ES tuning plumbing: decoding, one batched generation, checkpoint and resume."""
+
+import numpy as np
+import pytest
+
+from gaitsim.optimize import Objective, SearchSpace, evaluate, tune
+from gaitsim.reflex import ReflexGains
+
+
+def test_decode_zero_is_the_base_point():
+    sp = SearchSpace(mode="trunk_initiated")
+    gains, start = sp.decode(np.zeros((2, sp.dimension)))
+    g = ReflexGains()
+    for name in sp.gains:
+        np.testing.assert_allclose(gains[name], getattr(g, name))
+    assert all(np.all(v == 0) for v in start["pose_offsets"].values())
+    np.testing.assert_allclose(start["speed"], 1.3)
+    x = np.zeros((1, sp.dimension))
+    x[0, sp.gains.index("G_SOL")] = np.log(2.0)
+    assert sp.decode(x)[0]["G_SOL"][0] == pytest.approx(2 * g.G_SOL)  # log-scaled gains stay positive
+
+
+def test_evaluate_population_as_one_batch_and_costs():
+    sp = SearchSpace(mode="geyer_herr")
+    ob = Objective(duration=0.2)
+    X = np.zeros((3, sp.dimension))
+    X[1, sp.gains.index("G_SOL")] = np.log(3.0)
+    out = evaluate(X, sp, ob)
+    assert out["cost"].shape == (3,) and np.all(np.isfinite(out["cost"]))
+    assert np.all(out["alive"] == pytest.approx(0.2))  # nobody falls in 0.2 s
+    assert out["cost"][1] != out["cost"][0]
+    np.testing.assert_allclose(out["cost"][0], out["cost"][2])  # same parameters, same cost
+
+
+def test_measures_terms():
+    import gaitsim as gs
+    from gaitsim.optimize import measures
+
+    m = gs.build_model(batch_size=2)
+    t = np.arange(0, 1.0, 0.01)
+    q = np.zeros((2, t.size, 10))
+    q[:, :, 0] = np.outer([1.3, 0.0], t)  # walker 0 walks at 1.3 m/s, walker 1 stands
+    act = np.full((2, t.size, len(gs.MUSCLES)), 0.1)
+    act[1] = 0.5
+    res = gs.Results(time=t, data={"q": q, "activation": act, "limit_moment": np.zeros((2, t.size, 10))},
+                     status=np.array([0, 1]), status_time=np.array([np.nan, 0.5]), final_state=np.zeros((2, 1)),
+                     t_end=1.0, n_steps=4000, dt=2.5e-4)
+    out = measures(res, m, Objective(duration=1.0), np.zeros((2, 10)))
+    assert out["alive"].tolist() == [1.0, 0.5]
+    assert out["speed"][0] == pytest.approx(1.3, rel=0.02) and out["speed"][1] == pytest.approx(0.0)
+    assert out["effort"][0] == pytest.approx(0.1**3) and out["effort"][1] == pytest.approx(0.5**3)
+    assert out["cost"][1] > out["cost"][0] + 50  # falling halfway and standing still cost most
+
+
+def test_tune_checkpoints_and_resumes(tmp_path):
+    sp = SearchSpace(mode="trunk_initiated", gains=("G_SOL", "kp"), tune_start=False)
+    ob = Objective(duration=0.05)
+    ck = tmp_path / "ck.pkl"
+    msgs = []
+    sol1 = tune(sp, ob, generations=1, popsize=4, seed=3, checkpoint=ck, progress=msgs.append)
+    assert ck.exists() and sol1["provenance"]["generations"] == 1
+    sol2 = tune(sp, ob, generations=2, popsize=4, seed=3, checkpoint=ck, progress=msgs.append)
+    assert sol2["provenance"]["generations"] == 2
+    assert any("resumed" in m for m in msgs)
+    assert set(sol2["gains"]) == {"G_SOL", "kp"} and sol2["provenance"]["seed"] == 3

@@ -1,0 +1,116 @@
+"""Reflex controller: delays, stance laws, phase hysteresis, calf stretch reflex, lumbar control."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+import gaitsim as gs
+from gaitsim.reflex import ReflexController, ReflexGains
+
+DT = 2.5e-4
+MI = {m: i for i, m in enumerate(gs.MUSCLES)}
+
+
+def _sensors(model, load=(0.0, 0.0), f_norm=None, l_norm=None, v_norm=None, lean=0.0, knee=0.0):
+    b = model.batch_size
+    n = len(gs.MUSCLES)
+    fn = np.zeros((n, b)) if f_norm is None else f_norm
+    ln = np.ones((n, b)) if l_norm is None else l_norm
+    vn = np.zeros((n, b)) if v_norm is None else v_norm
+    q = np.zeros((10, b))
+    q[5] = q[8] = knee
+    psi = np.zeros((10, b))
+    psi[3] = -lean  # trunk absolute angle (backward +)
+    grf = np.zeros((2, 2, b))
+    grf[1, 0], grf[1, 1] = load[0] * model.body_weight, load[1] * model.body_weight
+    return SimpleNamespace(q=q, qdot=np.zeros((10, b)), psi=psi, psidot=np.zeros((10, b)),
+                           force=fn * model.muscles.f_max, fiber_length_norm=ln,
+                           fiber_velocity=vn * model.muscles.v_max * model.muscles.l_opt, grf=grf,
+                           sphere_pos=np.zeros((2, 2, 2, b)))
+
+
+def _run(ctrl, model, sensors_seq):
+    mem = ctrl.initial_memory(model, np.zeros((10, 1)), np.zeros((10, 1)))
+    outs = []
+    for k, s in enumerate(sensors_seq):
+        o = ctrl(k * DT, s, mem)
+        mem = o.memory
+        outs.append(o.excitation.copy())
+    return np.array(outs), mem
+
+
+def test_soleus_force_feedback_arrives_after_20_ms_in_stance():
+    m = gs.build_model()
+    ctrl = ReflexController(mode="geyer_herr", dt=DT)
+    f = np.zeros((len(gs.MUSCLES), 1))
+    f[MI["soleus_r"]] = 0.5
+    seq = [_sensors(m, load=(1.0, 0.0))] * 100 + [_sensors(m, load=(1.0, 0.0), f_norm=f)] * 120
+    out, _ = _run(ctrl, m, seq)
+    g = ReflexGains()
+    sol = out[:, MI["soleus_r"], 0]
+    assert np.allclose(sol[60:100 + 80], g.S0)  # stance (after the 5 ms load delay), force not yet seen
+    assert sol[100 + 80] == pytest.approx(g.S0 + g.G_SOL * 0.5)  # exactly 80 steps = 20 ms later
+    assert out[-1, MI["soleus_l"], 0] == pytest.approx(g.S0)  # the unloaded leg is in swing
+
+
+def test_stance_detection_has_hysteresis():
+    m = gs.build_model()
+    ctrl = ReflexController(mode="geyer_herr", dt=DT)
+    loads = [0.0] * 40 + [0.06] * 40 + [0.3] * 40 + [0.06] * 40 + [0.0] * 40
+    out, _ = _run(ctrl, m, [_sensors(m, load=(x, 0.0), f_norm=np.full((20, 1), 0.2)) for x in loads])
+    vas = out[:, MI["vasti_r"], 0]  # S0 in swing, S0_VAS + G_VAS F in stance
+    g = ReflexGains()
+    in_stance = vas > g.S0 + 1e-9
+    assert not in_stance[:100].any()  # 0.06 BW is below stance_on
+    assert in_stance[125:180].all()  # on at 0.3 BW and kept at 0.06 BW (above stance_off)
+    assert not in_stance[190:].any()  # off below stance_off
+
+
+def test_calf_stretch_reflex_can_be_blunted():
+    m = gs.build_model()
+    l = np.ones((len(gs.MUSCLES), 1))
+    l[MI["soleus_r"]] = 1.2
+    seq = [_sensors(m, load=(1.0, 0.0), l_norm=l)] * 120
+    full, _ = _run(ReflexController(mode="geyer_herr", dt=DT), m, seq)
+    blunt, _ = _run(ReflexController(gains={"calf_stretch_gain": 0.0}, mode="geyer_herr", dt=DT), m, seq)
+    g = ReflexGains()
+    diff = full[-1, MI["soleus_r"], 0] - blunt[-1, MI["soleus_r"], 0]
+    assert diff == pytest.approx(g.calf_stretch_gain * (1.2 - g.l_off_CS))
+
+
+def test_lumbar_extensors_answer_forward_lean():
+    m = gs.build_model()
+    out, _ = _run(ReflexController(dt=DT), m, [_sensors(m, lean=0.4)] * 40)
+    assert out[-1, MI["erector_spinae"], 0] > 0.3
+    assert out[-1, MI["abdominals"], 0] == pytest.approx(ReflexGains().S0_L)  # pre-stimulation only
+    out, _ = _run(ReflexController(dt=DT), m, [_sensors(m, lean=-0.3)] * 40)
+    assert out[-1, MI["abdominals"], 0] > out[-1, MI["erector_spinae"], 0]
+
+
+def test_per_walker_gains_and_bad_input():
+    m = gs.build_model(batch_size=3)
+    ctrl = ReflexController(gains={"G_SOL": [0.5, 1.0, 2.0]}, dt=DT)
+    ctrl.initial_memory(m, np.zeros((10, 3)), np.zeros((10, 3)))
+    np.testing.assert_array_equal(ctrl.g["G_SOL"], [0.5, 1.0, 2.0])
+    with pytest.raises(ValueError, match="unknown reflex gain 'G_XYZ'"):
+        ReflexController(gains={"G_XYZ": 1.0}).initial_memory(m, None, None)
+    with pytest.raises(ValueError, match="mode must be one of"):
+        ReflexController(mode="clock")
+    with pytest.raises(ValueError, match=r"G_SOL: expected a scalar or \(3,\)"):
+        ReflexController(gains={"G_SOL": [1.0, 2.0]}).initial_memory(m, None, None)
+
+
+def test_reflex_walker_batch_equals_single_runs():
+    from gaitsim.walking_start import walking_state
+
+    m = gs.build_model(batch_size=3, scale={"muscle.max_isometric_force.soleus_*": [1.0, 0.8, 1.2]})
+    x0 = walking_state(m, speed=[1.2, 1.3, 1.4])
+    gains = {"G_SOL": [1.0, 1.2, 1.4], "k_trunk": [0.5, 1.0, 1.5]}
+    save = gs.SaveEvery(20, ("q", "excitation"))
+    batch = gs.simulate(m, ReflexController(gains=gains), duration=0.15, initial_state=x0, save=save)
+    for i in range(3):
+        single = gs.simulate(gs.select_walkers(m, i), ReflexController(gains={k: v[i] for k, v in gains.items()}),
+                             duration=0.15, initial_state=x0[i:i + 1], save=save)
+        np.testing.assert_allclose(single["q"][0], batch["q"][i], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(single["excitation"][0], batch["excitation"][i], rtol=1e-12, atol=1e-12)
