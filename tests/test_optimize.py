@@ -53,7 +53,7 @@ def test_measures_terms():
 
 
 def test_tune_checkpoints_and_resumes(tmp_path):
-    sp = SearchSpace(mode="trunk_initiated", gains=("G_SOL", "kp"), tune_start=False)
+    sp = SearchSpace(mode="trunk_initiated", gains=("G_SOL", "kp"))  # the start speed varies the cost
     ob = Objective(duration=0.05)
     ck = tmp_path / "ck.pkl"
     msgs = []
