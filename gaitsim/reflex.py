@@ -177,14 +177,41 @@ class ReflexController:
         self._lopt = model.muscles.l_opt
         self._vmax = model.muscles.v_max * model.muscles.l_opt
         self._bw = model.body_weight
-        # start with signals equal to a quiet upright state: no load, lengths at optimum
+        # Start from the initial contact configuration: a leg whose lowest sphere is within
+        # 5 mm of the ground is in stance (load shared between stance legs); with both feet down
+        # the rear foot is the trailing leg. Muscle signals start at optimal length, zero force.
         sig = np.zeros((len(self.SIGNALS), b))
         for name in ("l_HFL_r", "l_HFL_l", "l_HAM_r", "l_HAM_l", "l_TA_r", "l_TA_l", "l_SOL_r", "l_SOL_l",
                      "l_GAS_r", "l_GAS_l"):
             sig[self._row[name]] = 1.0
+        stance, trailing = self._initial_contact(model, q)
+        sig[self._row["load_r"]] = sig[self._row["load_l"]] = 0.0
+        share = 1.0 / np.maximum(stance.sum(axis=0), 1)
+        sig[self._row["load_r"]] = stance[0] * share
+        sig[self._row["load_l"]] = stance[1] * share
         mem = np.zeros((self.memory_size, b))
         mem[: self.line.size] = self.line.initial_memory(sig)
+        ph = mem[self.line.size:].reshape(3, 2, b)
+        ph[0] = stance
+        ph[1] = trailing
         return mem
+
+    @staticmethod
+    def _initial_contact(model: Model, q: np.ndarray):
+        """(stance, trailing) flags (2 legs, B) from batch-last coordinates q (10, B)."""
+        from . import skeleton
+
+        psi = skeleton.abs_from_rel(q)
+        pos, _, _ = skeleton.foot_point_kinematics(model.skeleton, psi, np.zeros_like(psi), np.cos(psi[2:]),
+                                                   np.sin(psi[2:]), model.contact.sphere_x, model.contact.sphere_y)
+        bottom = (pos[1] - model.contact.radius).min(axis=1)  # (2 legs, B)
+        stance = (bottom < 0.005).astype(float)
+        foot_x = pos[0].mean(axis=1)
+        both = (stance[0] > 0) & (stance[1] > 0)
+        trailing = np.zeros_like(stance)
+        trailing[0] = both & (foot_x[0] < foot_x[1])
+        trailing[1] = both & (foot_x[1] < foot_x[0])
+        return stance, trailing
 
     # ----- sensing --------------------------------------------------------------------------------
     def _signals(self, s) -> np.ndarray:

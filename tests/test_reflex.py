@@ -31,7 +31,9 @@ def _sensors(model, load=(0.0, 0.0), f_norm=None, l_norm=None, v_norm=None, lean
 
 
 def _run(ctrl, model, sensors_seq):
-    mem = ctrl.initial_memory(model, np.zeros((10, 1)), np.zeros((10, 1)))
+    q0 = np.zeros((10, 1))
+    q0[1] = 2.0  # start airborne: both legs in swing
+    mem = ctrl.initial_memory(model, q0, np.zeros((10, 1)))
     outs = []
     for k, s in enumerate(sensors_seq):
         o = ctrl(k * DT, s, mem)
@@ -114,3 +116,16 @@ def test_reflex_walker_batch_equals_single_runs():
                              duration=0.15, initial_state=x0[i:i + 1], save=save)
         np.testing.assert_allclose(single["q"][0], batch["q"][i], rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(single["excitation"][0], batch["excitation"][i], rtol=1e-12, atol=1e-12)
+
+
+def test_initial_phase_from_contact():
+    from gaitsim.walking_start import walking_pose
+
+    m = gs.build_model()
+    q, _ = walking_pose(m)  # left foot on the ground behind, right heel 2 cm above it, about to strike
+    stance, trailing = ReflexController._initial_contact(m, q.T)
+    assert stance[:, 0].tolist() == [0.0, 1.0]
+    assert trailing[:, 0].tolist() == [0.0, 0.0]
+    q[0, 1] -= 0.03  # lower the body: both feet down, the rear (left) leg trails
+    stance, trailing = ReflexController._initial_contact(m, q.T)
+    assert stance[:, 0].tolist() == [1.0, 1.0] and trailing[:, 0].tolist() == [0.0, 1.0]
