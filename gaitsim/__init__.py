@@ -10,7 +10,7 @@ Quick use::
 """
 
 from .control import ConstantExcitation, ControlOutput, DelayLine, PoseHold
-from .integrate import DEFAULT_DT, SaveEvery, SaveFinal, SemiImplicitEuler, simulate
+from .integrate import DEFAULT_DT, SaveEvery, SaveFinal, SaveSummary, SemiImplicitEuler, simulate
 from .model import Model, build_model, select_walkers
 from .names import BODIES, CONTACT_SPHERES, COORDINATES, MUSCLES
 from .results import Results
@@ -20,6 +20,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "build_model", "select_walkers", "Model", "initial_state", "StateLayout", "simulate", "SemiImplicitEuler",
-    "SaveEvery", "SaveFinal", "DEFAULT_DT", "Results", "ConstantExcitation", "PoseHold", "DelayLine",
+    "SaveEvery", "SaveSummary", "SaveFinal", "DEFAULT_DT", "Results", "ConstantExcitation", "PoseHold", "DelayLine",
     "ControlOutput", "COORDINATES", "MUSCLES", "BODIES", "CONTACT_SPHERES",
 ]

@@ -47,6 +47,15 @@ class SaveEvery:
 
 
 @dataclass(frozen=True)
+class SaveSummary:
+    """Keep per-walker running mean, min and max of ``fields`` over every step while the walker
+    is alive (constant memory: no trajectories). Results get ``"<field>/mean"``, ``"/min"``,
+    ``"/max"`` arrays of shape (B, ...) and ``"samples"`` (steps counted per walker)."""
+
+    fields: tuple[str, ...] = ("q", "muscle_force", "grf")
+
+
+@dataclass(frozen=True)
 class SaveFinal:
     """Keep only the final state and status (for large sweeps); no trajectories."""
 
@@ -113,7 +122,7 @@ def simulate(
 
     model: from ``build_model`` (B walkers). controller: default ``ConstantExcitation(0.01)``.
     initial_state: (B, n_state) from ``state.initial_state`` (default: upright, feet 1 cm above
-    the ground). dt: step (s). save: ``SaveEvery(k, fields)`` or ``SaveFinal()``.
+    the ground). dt: step (s). save: ``SaveEvery(k, fields)``, ``SaveSummary(fields)`` or ``SaveFinal()``.
     fall_height: a walker whose pelvis_ty drops below this (m) is flagged "fell" and frozen.
     progress: optional callable ``progress(t_done, t_total)`` called about 100 times.
     stop_when_all_failed: end early once every walker has fallen or diverged (saves time in
@@ -153,7 +162,7 @@ def simulate(
     try:
         for n in range(n_steps):
             new, fs, out = solver.step(model, t, x, layout, controller, dt)
-            recorder.record(n, t, x, fs, out)
+            recorder.record(n, t, x, fs, out, status == STATUS_OK)
             t_new = t0 + (n + 1) * dt
             alive = status == STATUS_OK
             finite = np.isfinite(new).all(axis=0) & (np.abs(new[blk["qdot"]]).max(axis=0) < MAX_SPEED)
@@ -177,4 +186,4 @@ def simulate(
                            wall_time=_time.perf_counter() - started)
 
 
-__all__ = ["simulate", "SemiImplicitEuler", "SaveEvery", "SaveFinal", "DEFAULT_DT", "N_COORDINATES"]
+__all__ = ["simulate", "SemiImplicitEuler", "SaveEvery", "SaveSummary", "SaveFinal", "DEFAULT_DT", "N_COORDINATES"]

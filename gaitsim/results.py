@@ -45,8 +45,21 @@ FIELDS = _fields()
 
 class _Recorder:
     def __init__(self, save, layout, batch, n_steps, dt, t0):
-        from .integrate import SaveEvery  # local import: integrate imports this module
+        from .integrate import SaveEvery, SaveSummary  # local import: integrate imports this module
 
+        self.summary = isinstance(save, SaveSummary)
+        if self.summary:
+            names = tuple(save.fields)
+            unknown = [f for f in names if f not in FIELDS]
+            if unknown:
+                raise ValueError(f"SaveSummary fields {unknown} unknown; allowed: {', '.join(FIELDS)}")
+            self.every = 0
+            self.n_saved = 0
+            self.layout, self.batch, self.dt, self.t0 = layout, batch, dt, t0
+            self.fields, self.buffers, self.time, self.count = names, {}, np.empty(0), 0
+            self.acc = {}
+            self.samples = np.zeros(batch)
+            return
         self.every = save.every if isinstance(save, SaveEvery) else 0
         names = (save.fields or tuple(FIELDS)) if isinstance(save, SaveEvery) else ()
         unknown = [f for f in names if f not in FIELDS]
@@ -65,7 +78,20 @@ class _Recorder:
         self.time = np.empty(self.n_saved)
         self.count = 0
 
-    def record(self, n, t, x, fs, out):
+    def record(self, n, t, x, fs, out, alive):
+        if self.summary:
+            blocks = self.layout.blocks
+            w = alive.astype(float)
+            for f in self.fields:
+                v = FIELDS[f][2](x, fs, out, blocks)
+                if f not in self.acc:
+                    self.acc[f] = [np.zeros_like(v), np.full_like(v, np.inf), np.full_like(v, -np.inf)]
+                total, lo, hi = self.acc[f]
+                total += v * w
+                np.minimum(lo, np.where(alive, v, np.inf), out=lo)
+                np.maximum(hi, np.where(alive, v, -np.inf), out=hi)
+            self.samples += w
+            return
         if not self.every or n % self.every:
             return
         i = self.count
@@ -78,6 +104,13 @@ class _Recorder:
     def finish(self, model, x, t_end, n_done, status, status_time, interrupted, wall_time):
         k = self.count
         data = {f: np.ascontiguousarray(np.moveaxis(buf[:k], -1, 0)) for f, buf in self.buffers.items()}
+        if self.summary:
+            n = np.maximum(self.samples, 1.0)
+            for f, (total, lo, hi) in self.acc.items():
+                data[f"{f}/mean"] = np.ascontiguousarray(np.moveaxis(total / n, -1, 0))
+                data[f"{f}/min"] = np.ascontiguousarray(np.moveaxis(lo, -1, 0))
+                data[f"{f}/max"] = np.ascontiguousarray(np.moveaxis(hi, -1, 0))
+            data["samples"] = self.samples.copy()
         return Results(
             time=self.time[:k].copy(), data=data, status=status, status_time=status_time,
             final_state=np.ascontiguousarray(x.T), t_end=t_end, n_steps=n_done, dt=self.dt,
@@ -143,7 +176,13 @@ class Results:
 
     def save(self, path) -> None:
         """Write an ``.npz`` with every array plus a JSON header of names and units."""
-        meta = {"fields": {f: {"axes": [list(a) for a in FIELDS[f][0]], "unit": FIELDS[f][1]} for f in self.data},
+        def describe(f):
+            base = f.split("/")[0]
+            if base not in FIELDS:
+                return {"axes": [], "unit": "-"}
+            return {"axes": [list(a) for a in FIELDS[base][0]], "unit": FIELDS[base][1]}
+
+        meta = {"fields": {f: describe(f) for f in self.data},
                 "t_end": self.t_end, "n_steps": self.n_steps, "dt": self.dt, "layout_memory": self.layout_memory,
                 "interrupted": self.interrupted, "wall_time": self.wall_time,
                 "status_names": STATUS_NAMES, "coordinate_units": list(_coord_units), "n_muscles": N_MUSCLES}

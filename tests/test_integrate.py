@@ -119,3 +119,19 @@ def test_progress_is_reported():
     seen = []
     gs.simulate(m, duration=0.02, progress=lambda done, total: seen.append((done, total)), save=gs.SaveFinal())
     assert len(seen) >= 50 and seen[-1][0] == pytest.approx(0.02)
+
+
+def test_save_summary_matches_full_trajectory_and_skips_dead_time():
+    m = gs.build_model(batch_size=2)
+    x0 = gs.initial_state(m, gs.standing_pose(m, 0.01))
+    ctrl = gs.PoseHold(stiffness=np.array(3000.0))
+    full = gs.simulate(m, ctrl, duration=0.1, initial_state=x0, save=gs.SaveEvery(1, ("grf", "q")))
+    summ = gs.simulate(m, gs.PoseHold(), duration=0.1, initial_state=x0, save=gs.SaveSummary(("grf", "q")))
+    np.testing.assert_allclose(summ["grf/mean"], full["grf"].mean(axis=1), rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(summ["q/max"], full["q"].max(axis=1))
+    np.testing.assert_allclose(summ["q/min"], full["q"].min(axis=1))
+    assert summ["samples"].tolist() == [400, 400]
+    # a walker that falls stops contributing samples at its fall
+    fall = gs.simulate(m, duration=1.2, initial_state=x0, save=gs.SaveSummary(("q",)), fall_height=0.8)
+    assert np.all(fall.status == STATUS_FELL)
+    np.testing.assert_allclose(fall["samples"], np.round(fall.status_time / gs.DEFAULT_DT), atol=1)
