@@ -126,8 +126,9 @@ class DelayLine:
     """Ring buffers delaying sensory signals by whole integration steps, stored in controller memory.
 
     Each signal ``i`` has its own delay ``delays[i]`` (s), rounded to ``round(delay/dt)`` steps
-    (at least 1). The memory block is ``(n_slots * n_signals + 1, B)``: the buffer plus a write
-    pointer (identical for all walkers, kept as a float so the memory stays one array).
+    (at least 1). The memory block is ``(n_slots * n_signals, B)`` and is updated in place (no
+    per-step copy of the buffer). The write slot comes from the integration step index, which is
+    the same for every walker, so walkers never disagree about where the ring starts.
     ``push`` returns the values written ``steps`` calls ago (the initial values until then).
     Typical delays (Geyer & Herr 2010): 5 ms hip and trunk, 10 ms knee, 20 ms ankle.
     """
@@ -138,32 +139,28 @@ class DelayLine:
             raise ValueError("DelayLine.delays: a 1-D array of non-negative delays (s)")
         if not dt > 0:
             raise ValueError("DelayLine.dt must be > 0 (s)")
+        self.dt = dt
         self.steps = np.maximum(np.rint(d / dt).astype(int), 1)
         self.n_signals = d.size
-        self.n_slots = int(self.steps.max())
-        self.size = self.n_slots * self.n_signals + 1
-        # read offset of each signal relative to the write slot, flattened indices built per call
+        self.n_slots = int(self.steps.max()) + 1
+        self.size = self.n_slots * self.n_signals
         self._sig = np.arange(self.n_signals)
 
     def initial_memory(self, values: np.ndarray) -> np.ndarray:
         """Memory filled with ``values`` (n_signals, B) in every slot."""
-        b = values.shape[1]
-        mem = np.empty((self.size, b))
-        mem[:-1] = np.tile(values, (self.n_slots, 1))
-        mem[-1] = 0.0
-        return mem
+        return np.tile(values, (self.n_slots, 1))
 
-    def push(self, memory: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Write ``values`` (n_signals, B); return (delayed values (n_signals, B), new memory)."""
-        ptr = int(memory[-1, 0])
-        buf = memory[:-1].reshape(self.n_slots, self.n_signals, -1)
-        read_slot = (ptr - self.steps) % self.n_slots  # slot written `steps` pushes ago
-        delayed = buf[read_slot, self._sig]
-        new = memory.copy()
-        nbuf = new[:-1].reshape(self.n_slots, self.n_signals, -1)
-        nbuf[ptr % self.n_slots] = values
-        new[-1] = (ptr + 1) % self.n_slots
-        return delayed, new
+    def push(self, memory: np.ndarray, values: np.ndarray, step: int) -> np.ndarray:
+        """Write ``values`` (n_signals, B) at integration step ``step``; return the values of step
+        ``step - steps[i]`` for each signal (n_signals, B). ``memory`` is updated in place."""
+        buf = memory.reshape(self.n_slots, self.n_signals, -1)
+        delayed = buf[(step - self.steps) % self.n_slots, self._sig]
+        buf[step % self.n_slots] = values
+        return delayed
+
+    def step_index(self, t: float) -> int:
+        """Integration step index of time ``t`` (s)."""
+        return int(round(t / self.dt))
 
 
 def coordinate_rows(names) -> list[int]:

@@ -9,7 +9,8 @@ Scheme: ``SemiImplicitEuler`` (symplectic Euler with implicit damping), per step
 4. activation: exact exponential step of ``da/dt = (u - a)/tau`` for constant u;
 5. fibre length: linearly implicit ``l_{n+1} = l_n + dt v / (1 - dt min(dv/dl, 0))``
    (the CE is stiff at low activation: feasibility.md section 1a);
-6. contact friction state and controller memory as returned by steps 1.
+6. contact friction state as returned by step 1; the controller updates its memory (a
+   separate array, e.g. its delay lines) in place.
 
 Walkers whose state becomes non-finite or absurdly fast (any |qdot| > ``MAX_SPEED``,
 "diverged") or whose pelvis drops below
@@ -66,7 +67,9 @@ class SemiImplicitEuler:
 
     order: int = 1
 
-    def step(self, model: Model, t: float, x: np.ndarray, layout: StateLayout, controller, dt: float):
+    def step(self, model: Model, t: float, x: np.ndarray, memory: np.ndarray, layout: StateLayout, controller,
+             dt: float):
+        """One step from the physical state x (n_phys, B); the controller may update ``memory`` in place."""
         blk = layout.blocks
         q, qd = x[blk["q"]], x[blk["qdot"]]
         act, lce = x[blk["activation"]], x[blk["fiber_length"]]
@@ -74,7 +77,7 @@ class SemiImplicitEuler:
         anchor = x[blk["anchor"]].reshape(2, 2, nb)
         mode = x[blk["mode"]].reshape(2, 2, nb)
         fs = evaluate_forces(model, q, qd, act, lce, anchor, mode)
-        out = controller(t, fs, x[blk["memory"]])
+        out = controller(t, fs, memory)
         qdd = accelerations(model, fs, out.torque, out.damping, dt)
         new = np.empty_like(x)
         qd_new = qd + dt * qdd
@@ -86,8 +89,6 @@ class SemiImplicitEuler:
         new[blk["fiber_length"]] = lce + dt * fs.fiber_velocity / (1.0 - dt * stiff)
         new[blk["anchor"]] = fs.anchor.reshape(4, nb)
         new[blk["mode"]] = fs.mode.reshape(4, nb)
-        if layout.n_memory:
-            new[blk["memory"]] = out.memory
         return new, fs, out
 
 
@@ -127,6 +128,8 @@ def simulate(
     progress: optional callable ``progress(t_done, t_total)`` called about 100 times.
     stop_when_all_failed: end early once every walker has fallen or diverged (saves time in
     optimization; the saved arrays then stop at that time).
+    The controller memory of a walker keeps running after that walker has failed; only its
+    physical state is frozen.
     Ctrl-C stops the run cleanly: the returned results hold every finished step and
     ``interrupted=True``; continue with ``simulate(..., initial_state=res.final_state, t0=res.t_end)``.
     """
@@ -151,6 +154,9 @@ def simulate(
         else:
             raise ValueError(f"initial_state carries {layout.n_memory} memory slots, the controller needs "
                              f"{memory.shape[0]}")
+    n_phys = StateLayout(0).size
+    mem = np.ascontiguousarray(x[n_phys:])  # controller memory, updated in place by the controller
+    x = np.ascontiguousarray(x[:n_phys])
     n_steps = int(round(duration / dt))
     status = np.full(b, STATUS_OK, dtype=np.int8)
     status_time = np.full(b, np.nan)
@@ -161,7 +167,9 @@ def simulate(
     started = _time.perf_counter()
     try:
         for n in range(n_steps):
-            new, fs, out = solver.step(model, t, x, layout, controller, dt)
+            new, fs, out = solver.step(model, t, x, mem, layout, controller, dt)
+            if out.memory is not None and out.memory is not mem:
+                mem = out.memory
             recorder.record(n, t, x, fs, out, status == STATUS_OK)
             t_new = t0 + (n + 1) * dt
             alive = status == STATUS_OK
@@ -182,7 +190,7 @@ def simulate(
     except KeyboardInterrupt:
         interrupted = True
     n_done = int(round((t - t0) / dt))
-    return recorder.finish(model, x, t, n_done, status, status_time, interrupted,
+    return recorder.finish(model, np.concatenate([x, mem], axis=0), t, n_done, status, status_time, interrupted,
                            wall_time=_time.perf_counter() - started)
 
 

@@ -223,6 +223,11 @@ class ReflexController:
         foot_x = 0.5 * (s.sphere_pos[0, :, 0] + s.sphere_pos[0, :, 1])  # (2 legs, B) mid heel-ball
         sway = s.psi[0] - foot_x
         L = N_LEG_MUSCLES
+
+        def legs(arr, muscle):  # rows of one muscle on both legs (a view: r at k, l at k + L)
+            k = _LM[muscle]
+            return arr[k:k + L + 1:L]
+
         rows = np.empty((len(self.SIGNALS), b))
         rows[0] = -s.psi[3]  # trunk lean, forward positive
         rows[1] = -s.psidot[3]
@@ -230,33 +235,33 @@ class ReflexController:
         rows[3] = s.qdot[_LUMBAR]
         rows[4:6] = load
         rows[6:8] = sway
-        rows[8:10] = ln[[_LM["psoas"], L + _LM["psoas"]]]
-        rows[10:12] = ln[[_LM["hamstrings"], L + _LM["hamstrings"]]]
-        rows[12:14] = f[[_LM["hamstrings"], L + _LM["hamstrings"]]]
-        rows[14:16] = f[[_LM["glut_max"], L + _LM["glut_max"]]]
-        rows[16:18] = f[[_LM["vasti"], L + _LM["vasti"]]]
-        rows[18:20] = s.q[list(_KNEE)]
-        rows[20:22] = s.qdot[list(_KNEE)]
-        rows[22:24] = f[[_LM["soleus"], L + _LM["soleus"]]]
-        rows[24:26] = f[[_LM["gastroc"], L + _LM["gastroc"]]]
-        rows[26:28] = ln[[_LM["tib_ant"], L + _LM["tib_ant"]]]
-        rows[28:30] = ln[[_LM["soleus"], L + _LM["soleus"]]]
-        rows[30:32] = ln[[_LM["gastroc"], L + _LM["gastroc"]]]
-        rows[32:34] = vn[[_LM["soleus"], L + _LM["soleus"]]]
-        rows[34:36] = vn[[_LM["gastroc"], L + _LM["gastroc"]]]
+        rows[8:10] = legs(ln, "psoas")
+        rows[10:12] = legs(ln, "hamstrings")
+        rows[12:14] = legs(f, "hamstrings")
+        rows[14:16] = legs(f, "glut_max")
+        rows[16:18] = legs(f, "vasti")
+        rows[18:20] = s.q[_KNEE[0]:_KNEE[1] + 1:_KNEE[1] - _KNEE[0]]
+        rows[20:22] = s.qdot[_KNEE[0]:_KNEE[1] + 1:_KNEE[1] - _KNEE[0]]
+        rows[22:24] = legs(f, "soleus")
+        rows[24:26] = legs(f, "gastroc")
+        rows[26:28] = legs(ln, "tib_ant")
+        rows[28:30] = legs(ln, "soleus")
+        rows[30:32] = legs(ln, "gastroc")
+        rows[32:34] = legs(vn, "soleus")
+        rows[34:36] = legs(vn, "gastroc")
         return rows
 
     # ----- control law ----------------------------------------------------------------------------
     def __call__(self, t, s, memory):
         g = self.g
-        d, line_mem = self.line.push(memory[: self.line.size], self._signals(s))
+        d = self.line.push(memory[: self.line.size], self._signals(s), self.line.step_index(t))
         ph = memory[self.line.size:].reshape(3, 2, -1)  # phase, trailing, theta_TO per leg
         phase, trailing, theta_to = ph[0], ph[1], ph[2]
         r = self._row
         theta, theta_dot = d[r["theta"]], d[r["theta_dot"]]
-        load = d[[r["load_r"], r["load_l"]]]
+        load = d[r["load_r"]:r["load_r"] + 2]
         load_c = load[::-1]
-        sway = d[[r["sway_r"], r["sway_l"]]]
+        sway = d[r["sway_r"]:r["sway_r"] + 2]
 
         # --- phase transitions (hysteresis on the delayed load) ---
         in_stance = phase >= 1.0
@@ -275,8 +280,9 @@ class ReflexController:
         ds_f = ds.astype(float)
 
         # --- delayed muscle signals per leg ---
-        def pair(name):
-            return d[[r[f"{name}_r"], r[f"{name}_l"]]]
+        def pair(name):  # (2 legs, B) view; the _r and _l rows are adjacent
+            k = r[f"{name}_r"]
+            return d[k:k + 2]
 
         F_SOL, F_GAS, F_VAS, F_HAM, F_GLU = pair("F_SOL"), pair("F_GAS"), pair("F_VAS"), pair("F_HAM"), pair("F_GLU")
         l_TA, l_HFL, l_HAM = pair("l_TA"), pair("l_HFL"), pair("l_HAM")
@@ -334,11 +340,8 @@ class ReflexController:
         exc[ABS] = g["S0_L"] + pos(-u_l)
         np.clip(exc, MIN_EXCITATION, 1.0, out=exc)
 
-        new_mem = np.empty_like(memory)
-        new_mem[: self.line.size] = line_mem
-        nph = new_mem[self.line.size:].reshape(3, 2, -1)
-        nph[0], nph[1], nph[2] = new_phase, new_trailing, new_theta_to
-        return ControlOutput(exc, memory=new_mem)
+        ph[0], ph[1], ph[2] = new_phase, new_trailing, new_theta_to  # memory is updated in place
+        return ControlOutput(exc, memory=memory)
 
     @staticmethod
     def phase_of(memory: np.ndarray, line_size: int) -> np.ndarray:

@@ -16,8 +16,7 @@ def test_delay_line_delays_by_whole_steps():
     outputs = []
     for n in range(200):
         values = np.tile(np.array([[n], [n], [n]], float), (1, b)) + np.arange(b)  # differs per walker
-        out, mem = line.push(mem, values)
-        outputs.append(out)
+        outputs.append(line.push(mem, values, line.step_index(n * dt)))
     outputs = np.array(outputs)  # (steps, signals, B)
     for sig, k in enumerate([20, 40, 80]):
         assert np.all(outputs[:k, sig] == -1.0)  # initial value until the delay has passed

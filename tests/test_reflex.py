@@ -129,3 +129,17 @@ def test_initial_phase_from_contact():
     q[0, 1] -= 0.03  # lower the body: both feet down, the rear (left) leg trails
     stance, trailing = ReflexController._initial_contact(m, q.T)
     assert stance[:, 0].tolist() == [1.0, 1.0] and trailing[:, 0].tolist() == [0.0, 1.0]
+
+
+def test_a_failed_walker_does_not_disturb_the_others_delays():
+    from gaitsim.walking_start import walking_state
+
+    m = gs.build_model(batch_size=3, set={"body.gravity": [60.0, 9.80665, 9.80665]})  # walker 0 collapses
+    x0 = walking_state(m)
+    save = gs.SaveEvery(20, ("q", "excitation"))
+    batch = gs.simulate(m, ReflexController(), duration=0.2, initial_state=x0, save=save, fall_height=0.85)
+    assert batch.status.tolist()[0] != 0 and batch.status_time[0] < 0.1
+    for i in (1, 2):
+        single = gs.simulate(gs.select_walkers(m, i), ReflexController(), duration=0.2, initial_state=x0[i:i + 1],
+                             save=save, fall_height=0.85)
+        np.testing.assert_array_equal(single["excitation"][0], batch["excitation"][i])
