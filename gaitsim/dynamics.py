@@ -165,17 +165,22 @@ def _add_joint_damping(M, d) -> None:
 
 
 def _add_contact_damping(M, fs: ForceState, dt: float) -> None:
-    """M += dt * sum over spheres and directions of c g g^T, g the sphere's velocity Jacobian row."""
-    jac = fs.contact_jac  # (2 xy, legs, spheres, 4, B)
-    nb = jac.shape[-1]
-    # rows over (x, y, pelvis, femur, tibia, foot) for each direction
-    g = np.zeros((2, 2, 2, 6, nb))  # (dir, legs, spheres, 6, B)
-    g[0, :, :, 0] = 1.0
-    g[1, :, :, 1] = 1.0
-    g[:, :, :, 2:] = jac
-    c = np.stack([fs.ct, fs.cn])  # (dir, legs, spheres, B)
-    outer = g[:, :, :, :, None, :] * (g * c[:, :, :, None, :])[:, :, :, None, :, :]  # (dir, legs, sph, 6, 6, B)
-    D = seq_sum(seq_sum(outer, axis=2), axis=0) * dt  # (legs, 6, 6, B)
+    """M += dt * sum over spheres and directions of c g g^T, g the sphere's velocity Jacobian row.
+
+    Per leg, g runs over (x, y, pelvis, femur, tibia, foot); the x row has g = (1, 0, J_x) and
+    the y row g = (0, 1, J_y), so the 6x6 block is assembled from its pieces.
+    """
+    jx, jy = fs.contact_jac[0], fs.contact_jac[1]  # (legs, spheres, 4 links, B)
+    wx = fs.ct[:, :, None] * jx
+    wy = fs.cn[:, :, None] * jy
+    nb = jx.shape[-1]
+    D = np.zeros((2, 6, 6, nb))
+    D[:, 0, 0] = seq_sum(fs.ct, axis=1)
+    D[:, 1, 1] = seq_sum(fs.cn, axis=1)
+    D[:, 2:, 0] = D[:, 0, 2:] = seq_sum(wx, axis=1)
+    D[:, 2:, 1] = D[:, 1, 2:] = seq_sum(wy, axis=1)
+    D[:, 2:, 2:] = seq_sum(wx[:, :, :, None] * jx[:, :, None] + wy[:, :, :, None] * jy[:, :, None], axis=1)
+    D *= dt
     M[0:3, 0:3] += D[0, :3, :3] + D[1, :3, :3]
     for leg, rows in ((0, slice(4, 7)), (1, slice(7, 10))):
         M[rows, rows] += D[leg, 3:, 3:]
