@@ -2,7 +2,7 @@
 
 Search space: reflex gains (log-scaled multipliers of the defaults, or additive offsets for
 thresholds and reference angles) and the initial state (pose offsets of the reference walking
-frame, forward speed, a scale of the reference joint rates).
+frame and the forward speed).
 
 Objective (lower is better), after SCONE's gait measures (reflex_walker.md section 6):
 
@@ -78,7 +78,7 @@ class SearchSpace:
 
     @property
     def dimension(self) -> int:
-        return len(self.gains) + (len(POSE_OFFSETS) + 2 if self.tune_start else 0)
+        return len(self.gains) + (len(POSE_OFFSETS) + 1 if self.tune_start else 0)
 
     def base_gains(self) -> dict:
         g = asdict(ReflexGains())
@@ -92,14 +92,12 @@ class SearchSpace:
         gains = {}
         for i, name in enumerate(self.gains):
             gains[name] = base[name] + ADDITIVE[name] * x[:, i] if name in ADDITIVE else base[name] * np.exp(x[:, i])
-        start = {"pose_offsets": {}, "speed": np.full(x.shape[0], base.get("start_speed", 1.3)),
-                 "rate_scale": np.ones(x.shape[0])}
+        start = {"pose_offsets": {}, "speed": np.full(x.shape[0], base.get("start_speed", 1.3))}
         if self.tune_start:
             k = len(self.gains)
             for j, name in enumerate(POSE_OFFSETS):
                 start["pose_offsets"][name] = base.get(f"start_{name}", 0.0) + POSE_SCALE * x[:, k + j]
             start["speed"] = base.get("start_speed", 1.3) + 0.2 * x[:, k + len(POSE_OFFSETS)]
-            start["rate_scale"] = base.get("start_rate_scale", 1.0) * np.exp(0.3 * x[:, k + len(POSE_OFFSETS) + 1])
         return gains, start
 
 
@@ -109,8 +107,7 @@ def evaluate(x: np.ndarray, space: SearchSpace, objective: Objective, body: dict
     n = x.shape[0]
     gains, start = space.decode(x)
     model = build_model(batch_size=n, **(body or {}))
-    x0 = walking_state(model, speed=start["speed"], pose_offsets=start["pose_offsets"],
-                       rate_scale=start["rate_scale"])
+    x0 = walking_state(model, speed=start["speed"], pose_offsets=start["pose_offsets"])
     ctrl = ReflexController(gains=gains, mode=space.mode, dt=objective.dt)
     res = simulate(model, ctrl, duration=objective.duration, dt=objective.dt, initial_state=x0,
                    save=SaveEvery(objective.sample_every, ("q", "activation", "limit_moment")), stop_when_all_failed=True)
@@ -197,7 +194,7 @@ def tune(space: SearchSpace, objective: Objective, *, generations: int = 50, pop
     overall = min(history, key=lambda h: h["best_cost"])
     gains, start = space.decode(np.array(overall["x_best"]))
     return {"mode": space.mode, "gains": {k: float(v[0]) for k, v in gains.items()},
-            "start": {"speed": float(start["speed"][0]), "rate_scale": float(start["rate_scale"][0]),
+            "start": {"speed": float(start["speed"][0]),
                       "pose_offsets": {k: float(v[0]) for k, v in start["pose_offsets"].items()}},
             "provenance": {"objective": asdict(objective), "seed": seed, "popsize": popsize, "sigma0": sigma0,
                            "generations": len(history), "best_generation": overall["generation"],
