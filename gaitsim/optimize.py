@@ -53,7 +53,7 @@ class Objective:
 
     duration: float = 10.0  # s
     target_speed: float = 1.3  # m/s
-    w_speed: float = 100.0
+    w_speed: float = 20.0  # standing still (33.8 at 1.3 m/s) must cost less than falling early
     w_effort: float = 10.0
     w_limit: float = 10.0
     dt: float = 2.5e-4  # s
