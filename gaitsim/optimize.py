@@ -191,19 +191,31 @@ def tune(space: SearchSpace, objective: Objective, *, generations: int = 50, pop
     finally:
         if pool is not None:
             pool.shutdown()
+    return solution(space, objective, history, seed=seed, popsize=popsize, sigma0=sigma0)
+
+
+def solution(space: SearchSpace, objective: Objective, history: list, **provenance) -> dict:
+    """The best point of a tuning history as a JSON-ready dict (gains, start state, provenance)."""
     overall = min(history, key=lambda h: h["best_cost"])
     gains, start = space.decode(np.array(overall["x_best"]))
     return {"mode": space.mode, "gains": {k: float(v[0]) for k, v in gains.items()},
             "start": {"speed": float(start["speed"][0]),
                       "pose_offsets": {k: float(v[0]) for k, v in start["pose_offsets"].items()}},
-            "provenance": {"objective": asdict(objective), "seed": seed, "popsize": popsize, "sigma0": sigma0,
-                           "generations": len(history), "best_generation": overall["generation"],
-                           "best_cost": overall["best_cost"], "search_gains": list(space.gains)},
+            "provenance": {"objective": asdict(objective), **provenance, "generations": len(history),
+                           "best_generation": overall["generation"], "best_cost": overall["best_cost"],
+                           "search_gains": list(space.gains)},
             "history": [{k: v for k, v in h.items() if k != "x_best"} for h in history]}
+
+
+def solution_from_checkpoint(checkpoint, space: SearchSpace, objective: Objective, **provenance) -> dict:
+    """Best solution so far of a (possibly still running) tuning checkpoint."""
+    with open(checkpoint, "rb") as f:
+        state = pickle.load(f)
+    return solution(space, objective, state["history"], **provenance)
 
 
 def save_solution(solution: dict, path) -> None:
     Path(path).write_text(json.dumps(solution, indent=2))
 
 
-__all__ = ["Objective", "SearchSpace", "evaluate", "tune", "save_solution", "COORDINATES"]
+__all__ = ["Objective", "SearchSpace", "evaluate", "tune", "solution", "solution_from_checkpoint", "save_solution"]
