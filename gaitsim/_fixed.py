@@ -17,8 +17,11 @@ def seq_sum(a: np.ndarray, axis: int = 0) -> np.ndarray:
     """Sum over ``axis`` adding the slices in index order (a new array)."""
     axis = axis % a.ndim
     lead = (slice(None),) * axis
-    out = a[lead + (0,)].copy()
-    for k in range(1, a.shape[axis]):  # loop over a small element axis, never over walkers
+    n = a.shape[axis]
+    if n == 1:
+        return a[lead + (0,)].copy()
+    out = a[lead + (0,)] + a[lead + (1,)]
+    for k in range(2, n):  # loop over a small element axis, never over walkers
         out += a[lead + (k,)]
     return out
 

@@ -62,6 +62,11 @@ MODES = ("geyer_herr", "trunk_initiated")
 SHORT, MEDIUM, LONG = 0.005, 0.010, 0.020  # s, [GH-C] nms_model_ControlInit.m
 
 
+def _pos(x):
+    """[x]+ = max(x, 0)."""
+    return np.maximum(x, 0.0)
+
+
 @dataclass
 class ReflexGains:
     """Controller gains (dimensionless unless stated). Defaults: Geyer & Herr 2010 as ported by
@@ -289,7 +294,7 @@ class ReflexController:
         l_SOL, l_GAS, v_SOL, v_GAS = pair("l_SOL"), pair("l_GAS"), pair("v_SOL"), pair("v_GAS")
         knee, knee_dot = pair("knee"), pair("knee_dot")
         S0 = g["S0"]
-        pos = lambda x: np.maximum(x, 0.0)  # noqa: E731
+        pos = _pos
         release = np.where(pre, 0.0, 1.0)  # trunk-initiated pre-swing releases stance F+
 
         # stance laws
