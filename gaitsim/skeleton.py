@@ -288,23 +288,27 @@ def foot_point_kinematics(sk: SkeletonConstants, psi, psidot, cs, sn, point_x, p
     c_leg = cs[2:].reshape(2, 3, -1)  # (legs, femur/tibia/foot, B)
     s_leg = sn[2:].reshape(2, 3, -1)
     c_p, s_p = cs[0], sn[0]
-
-    def rot(o, c, s):  # R(theta) o for o (2, ...) -> (2, ...)
-        return np.stack([c * o[0] - s * o[1], s * o[0] + c * o[1]])
-
-    r_hip = rot(hip, c_p, s_p)  # (2, legs, B)
-    r_knee = rot(knee, c_leg[:, 0], s_leg[:, 0])
-    r_ankle = rot(ankle, c_leg[:, 1], s_leg[:, 1])
-    r_pt = rot(np.stack([point_x, point_y]), c_leg[:, 2, None], s_leg[:, 2, None])  # (2, legs, P, B)
-    base = psi[:2, None, :] + r_hip + r_knee + r_ankle  # (2, legs, B)
-    pos = base[:, :, None, :] + r_pt
-    # d/dtheta of R(theta) o = E R(theta) o = (-y, x) of the rotated vector
-    links = np.stack([np.broadcast_to(r_hip[:, :, None], r_pt.shape), np.broadcast_to(r_knee[:, :, None], r_pt.shape),
-                      np.broadcast_to(r_ankle[:, :, None], r_pt.shape), r_pt], axis=3)  # (2, legs, P, 4, B)
-    jac = np.stack([-links[1], links[0]])  # (2, legs, P, 4, B)
-    thd_p = psidot[2]
-    thd_leg = psidot[4:].reshape(2, 3, -1)
-    rates = np.concatenate([np.broadcast_to(thd_p, (2, 1, thd_p.shape[-1])), thd_leg], axis=1)  # (legs, 4, B)
+    nb = psi.shape[1]
+    n_pt = point_x.shape[1]
+    # rotated link vectors R(theta) o: hip (pelvis angle), knee (femur), ankle (tibia); (legs, B)
+    hx, hy = c_p * hip[0] - s_p * hip[1], s_p * hip[0] + c_p * hip[1]
+    kx, ky = c_leg[:, 0] * knee[0] - s_leg[:, 0] * knee[1], s_leg[:, 0] * knee[0] + c_leg[:, 0] * knee[1]
+    ax, ay = c_leg[:, 1] * ankle[0] - s_leg[:, 1] * ankle[1], s_leg[:, 1] * ankle[0] + c_leg[:, 1] * ankle[1]
+    cf, sf = c_leg[:, 2, None], s_leg[:, 2, None]
+    px, py = cf * point_x - sf * point_y, sf * point_x + cf * point_y  # (legs, P, B)
+    pos = np.empty((2, 2, n_pt, nb))
+    pos[0] = (((psi[0] + hx) + kx) + ax)[:, None] + px
+    pos[1] = (((psi[1] + hy) + ky) + ay)[:, None] + py
+    # d/dtheta of R(theta) o = (-y, x) of the rotated vector; links: pelvis, femur, tibia, foot
+    jac = np.empty((2, 2, n_pt, 4, nb))
+    for k, (lx, ly) in enumerate(((hx, hy), (kx, ky), (ax, ay))):
+        jac[0, :, :, k] = -ly[:, None]
+        jac[1, :, :, k] = lx[:, None]
+    jac[0, :, :, 3] = -py
+    jac[1, :, :, 3] = px
+    rates = np.empty((2, 4, nb))  # (legs, links, B)
+    rates[:, 0] = psidot[2]
+    rates[:, 1:] = psidot[4:].reshape(2, 3, -1)
     vel = psidot[:2, None, None, :] + seq_sum(jac * rates[None, :, None, :, :], axis=3)
     return pos, vel, jac
 
