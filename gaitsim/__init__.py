@@ -9,7 +9,7 @@ Quick use::
     res.status_text(), res["grf"].shape   # (B, T, 2 feet, 2 xy) in N
 """
 
-from .control import ConstantExcitation, ControlOutput, DelayLine, PoseHold
+from .control import ConstantExcitation, ControlOutput, DelayLine, PoseHold, TrunkPush
 from .integrate import DEFAULT_DT, SaveEvery, SaveFinal, SaveSummary, SemiImplicitEuler, simulate
 from .model import Model, build_model, select_walkers
 from .names import BODIES, CONTACT_SPHERES, COORDINATES, MUSCLES
@@ -21,5 +21,5 @@ __version__ = "0.1.0"
 __all__ = [
     "build_model", "select_walkers", "Model", "initial_state", "StateLayout", "simulate", "SemiImplicitEuler",
     "SaveEvery", "SaveSummary", "SaveFinal", "DEFAULT_DT", "Results", "ConstantExcitation", "PoseHold", "DelayLine",
-    "ControlOutput", "COORDINATES", "MUSCLES", "BODIES", "CONTACT_SPHERES",
+    "ControlOutput", "TrunkPush", "COORDINATES", "MUSCLES", "BODIES", "CONTACT_SPHERES",
 ]

@@ -169,3 +169,55 @@ def coordinate_rows(names) -> list[int]:
 
 
 __all__ = ["ControlOutput", "Controller", "ConstantExcitation", "PoseHold", "DelayLine", "COORDINATES"]
+
+
+@dataclass
+class TrunkPush:
+    """Wrap a controller and push the trunk: a horizontal force at the torso's centre of mass.
+
+    force: N (scalar or (B,), positive forward); start: s (scalar or (B,)); duration: s.
+    The push enters as generalized forces (``J^T F`` of the torso CoM), so it needs no change of
+    the dynamics. Used for the robustness check of the walking issue.
+    """
+
+    controller: object
+    force: object = 100.0
+    start: object = 1.0
+    duration: float = 0.1
+    memory_size: int = 0
+
+    def initial_memory(self, model: Model, q, qdot) -> np.ndarray:
+        b = model.batch_size
+        self._f = np.broadcast_to(np.asarray(self.force, dtype=float), (b,)).copy()
+        self._t0 = np.broadcast_to(np.asarray(self.start, dtype=float), (b,)).copy()
+        if not (np.all(np.isfinite(self._f)) and np.all(np.isfinite(self._t0)) and self.duration > 0):
+            raise ValueError("TrunkPush: force (N) and start (s) must be finite, duration > 0 (s)")
+        sk = model.skeleton
+        self._lumbar = sk.joint[:, 0]  # (2, B) lumbar joint in the pelvis frame
+        self._com = np.stack([model.params["body.segment_com_x"][:, 1], model.params["body.segment_com_y"][:, 1]])
+        mem = self.controller.initial_memory(model, q, qdot)
+        self.memory_size = mem.shape[0]
+        return mem
+
+    def generalized_forces(self, t: float, psi: np.ndarray) -> np.ndarray:
+        """(10, B) generalized forces on the OpenSim coordinates of the push at time t."""
+        eps = 1e-9  # s: step times carry rounding; the window is [start, start + duration)
+        on = (t >= self._t0 - eps) & (t < self._t0 + self.duration - eps)
+        fx = np.where(on, self._f, 0.0)
+        # torso CoM = pelvis origin + R(theta_p) lumbar + R(theta_t) com; d/dtheta of R o = (-(R o)_y, (R o)_x)
+        cp, sp, ct, st = np.cos(psi[2]), np.sin(psi[2]), np.cos(psi[3]), np.sin(psi[3])
+        ly = sp * self._lumbar[0] + cp * self._lumbar[1]
+        cy = st * self._com[0] + ct * self._com[1]
+        q_abs = np.zeros_like(psi)
+        q_abs[0] = fx
+        q_abs[2] = -ly * fx
+        q_abs[3] = -cy * fx
+        from .skeleton import T_ABS_FROM_REL
+
+        return T_ABS_FROM_REL.T @ q_abs  # tau = T^T Q (virtual work)
+
+    def __call__(self, t, sensors, memory):
+        out = self.controller(t, sensors, memory)
+        push = self.generalized_forces(t, sensors.psi)
+        torque = push if out.torque is None else out.torque + push
+        return ControlOutput(out.excitation, torque, out.damping, out.memory)

@@ -39,3 +39,27 @@ def test_constant_excitation_dict():
     assert out.excitation.shape == (len(gs.MUSCLES), 2)
     assert out.excitation[gs.MUSCLES.index("soleus_r")].tolist() == [0.5, 0.5]
     assert out.excitation[gs.MUSCLES.index("soleus_l")].tolist() == [0.01, 0.01]
+
+
+def test_trunk_push_delivers_its_impulse():
+    from gaitsim.skeleton import abs_from_rel
+
+    m = gs.build_model(muscles=False, contact=False, joint_limits=False)
+    x0 = gs.initial_state(m, gs.standing_pose(m, 1.0))
+    ctrl = gs.TrunkPush(gs.ConstantExcitation(), force=200.0, start=0.01, duration=0.05)
+    res = gs.simulate(m, ctrl, duration=0.1, initial_state=x0, save=gs.SaveEvery(1, ("q", "qdot")),
+                      fall_height=-1e6)
+    # linear momentum in x: sum m_i xdot_i = M_x-row . psidot (first row of the mass matrix)
+    from gaitsim import skeleton
+
+    def px(i):
+        psi = abs_from_rel(res["q"][:, i].T)
+        psid = abs_from_rel(res["qdot"][:, i].T)
+        M, _, _ = skeleton.mass_matrix_and_forces(m.skeleton, psi, psid)
+        return np.einsum("jb,jb->b", M[0], psid)[0]
+
+    assert px(len(res.time) - 1) - px(0) == pytest.approx(200.0 * 0.05, rel=1e-3)  # impulse 10 N s
+    # no push, no momentum change
+    quiet = gs.simulate(m, gs.TrunkPush(gs.ConstantExcitation(), force=0.0), duration=0.02, initial_state=x0,
+                        save=gs.SaveEvery(1, ("q", "qdot")), fall_height=-1e6)
+    assert np.abs(quiet["qdot"][0, -1, 0]) < 1e-12
