@@ -56,6 +56,13 @@ def report(model, res) -> dict:
         p, _ = analysis.mean_sd(analysis.cycles(t, power, strikes))
         out["ankle_pushoff_power_w_per_kg"] = float(p.max())
         out["ankle_pushoff_timing_pct"] = float(analysis.PERCENT[int(p.argmax())])
+        from gaitsim.data.emg_onoff import ON_WINDOWS_PCT
+
+        for stem, windows in ON_WINDOWS_PCT.items():
+            name = {"iliopsoas": "psoas_r", "erector_spinae": "erector_spinae"}.get(stem, f"{stem}_r")
+            act = res.muscle("activation", name)[0]
+            prof, _ = analysis.mean_sd(analysis.cycles(t, act, strikes))
+            out[f"emg_onoff_agreement_{stem}"] = analysis.onoff_agreement(prof, windows)
         if REF.exists():
             ref = np.genfromtxt(REF, delimiter=",", names=True, skip_header=1)
             angles = {"hip": ("hip_flexion_r", ref["hip_flexion_deg"], 1.0),

@@ -143,3 +143,24 @@ def spatiotemporal(time, pelvis_x, fy_right, fy_left, body_weight, last_n: int |
 def joint_power(moment, angular_velocity):
     """Joint power (W) = moment (N m) x angular velocity (rad/s); positive = generation."""
     return np.asarray(moment) * np.asarray(angular_velocity)
+
+
+def onoff_mask(windows, n: int = CYCLE_POINTS) -> np.ndarray:
+    """Boolean (n,) over 0-100 % that is True inside the given (start, end) % windows."""
+    pct = np.linspace(0.0, 100.0, n)
+    mask = np.zeros(n, dtype=bool)
+    for a, b in windows:
+        mask |= (pct >= a) & (pct <= b)
+    return mask
+
+
+def activation_on(profile: np.ndarray, fraction: float = 0.25) -> np.ndarray:
+    """On/off of a cycle-normalized activation: on above min + fraction * (max - min)."""
+    p = np.asarray(profile, dtype=float)
+    lo, hi = p.min(), p.max()
+    return p > lo + fraction * (hi - lo)
+
+
+def onoff_agreement(profile: np.ndarray, windows, fraction: float = 0.25) -> float:
+    """Fraction of the cycle (0-1) where simulated on/off agrees with normative windows."""
+    return float(np.mean(activation_on(profile, fraction) == onoff_mask(windows, len(profile))))

@@ -79,3 +79,15 @@ def test_normalize_cycle_101_points():
 def test_bad_body_weight():
     with pytest.raises(ValueError, match="body_weight"):
         analysis.contact_mask([1.0], -1.0)
+
+
+def test_onoff_agreement():
+    from gaitsim.data.emg_onoff import ON_WINDOWS_PCT
+
+    pct = analysis.PERCENT
+    sol = ON_WINDOWS_PCT["soleus"]
+    exact = np.where((pct >= 7) & (pct <= 51), 0.8, 0.05)
+    assert analysis.onoff_agreement(exact, sol) == 1.0
+    shifted = np.where((pct >= 17) & (pct <= 61), 0.8, 0.05)  # 10 % late on and off
+    assert analysis.onoff_agreement(shifted, sol) == pytest.approx(1 - 20 / 101, abs=0.02)
+    assert analysis.onoff_agreement(1 - exact, sol) == 0.0

@@ -1,0 +1,1 @@
+"""Small data tables shipped with gaitsim (each module states its source and licence)."""
