@@ -11,6 +11,8 @@ Objective (lower is better), after SCONE's gait measures (reflex_walker.md secti
       + w_effort * mean_t( sum_m V_m a_m^3 / sum_m V_m )   # activation cubed, weighted by muscle
                                                     # volume V ~ F_max l_opt (documented effort)
       + w_limit * mean_t |joint-limit torque| / (m g h)
+      + w_grf * mean_t [F_y / BW - 1.4]+          # impacts above 1.4 body weights (SCONE's
+                                                    # MeasureGait10Grf uses the same 1.4 BW limit)
 
 A walker standing still scores (v_target)^2 w_speed, so walking beats standing (feasibility.md
 pitfall 8). ``tune`` is seeded, writes a checkpoint after every generation (resume by calling
@@ -56,8 +58,10 @@ class Objective:
     w_speed: float = 20.0  # standing still (33.8 at 1.3 m/s) must cost less than falling early
     w_effort: float = 10.0
     w_limit: float = 10.0
+    w_grf: float = 100.0
+    grf_limit: float = 1.4  # body weights
     dt: float = 2.5e-4  # s
-    sample_every: int = 40  # steps between saved samples used by the objective
+    sample_every: int = 8  # steps between saved samples used by the objective (2 ms: catches impacts)
 
 
 @dataclass
@@ -110,7 +114,8 @@ def evaluate(x: np.ndarray, space: SearchSpace, objective: Objective, body: dict
     x0 = walking_state(model, speed=start["speed"], pose_offsets=start["pose_offsets"])
     ctrl = ReflexController(gains=gains, mode=space.mode, dt=objective.dt)
     res = simulate(model, ctrl, duration=objective.duration, dt=objective.dt, initial_state=x0,
-                   save=SaveEvery(objective.sample_every, ("q", "activation", "limit_moment")), stop_when_all_failed=True)
+                   save=SaveEvery(objective.sample_every, ("q", "activation", "limit_moment", "grf")),
+                   stop_when_all_failed=True)
     return measures(res, model, objective, x0)
 
 
@@ -128,9 +133,15 @@ def measures(res, model, objective: Objective, x0) -> dict:
     scale = model.body_weight * 1.0
     lim = np.abs(res["limit_moment"]).sum(axis=2) / scale[:, None]
     limit = np.where(mask, lim, 0.0).sum(axis=1) / np.maximum(mask.sum(axis=1), 1)
+    if "grf" in res.data:
+        fy = res["grf"][:, :, :, 1].sum(axis=2) / model.body_weight[:, None]
+        over = np.where(mask, np.maximum(fy - objective.grf_limit, 0.0), 0.0)
+        grf = over.sum(axis=1) / np.maximum(mask.sum(axis=1), 1)
+    else:
+        grf = np.zeros_like(alive)
     cost = (100.0 * (1.0 - alive / T) + objective.w_speed * (speed - objective.target_speed) ** 2
-            + objective.w_effort * effort + objective.w_limit * limit)
-    return {"cost": cost, "alive": alive, "speed": speed, "effort": effort, "limit": limit}
+            + objective.w_effort * effort + objective.w_limit * limit + objective.w_grf * grf)
+    return {"cost": cost, "alive": alive, "speed": speed, "effort": effort, "limit": limit, "grf": grf}
 
 
 def _eval_chunk(args):

@@ -42,13 +42,18 @@ def test_measures_terms():
     q[:, :, 0] = np.outer([1.3, 0.0], t)  # walker 0 walks at 1.3 m/s, walker 1 stands
     act = np.full((2, t.size, len(gs.MUSCLES)), 0.1)
     act[1] = 0.5
-    res = gs.Results(time=t, data={"q": q, "activation": act, "limit_moment": np.zeros((2, t.size, 10))},
+    grf = np.zeros((2, t.size, 2, 2))
+    grf[:, :, 0, 1] = m.body_weight[0]  # 1 BW on the right foot ...
+    grf[1, :, 0, 1] = 2.0 * m.body_weight[1]  # ... except walker 1, at 2 BW: 0.6 BW over the limit
+    res = gs.Results(time=t, data={"q": q, "activation": act, "limit_moment": np.zeros((2, t.size, 10)),
+                                   "grf": grf},
                      status=np.array([0, 1]), status_time=np.array([np.nan, 0.5]), final_state=np.zeros((2, 1)),
                      t_end=1.0, n_steps=4000, dt=2.5e-4)
     out = measures(res, m, Objective(duration=1.0), np.zeros((2, 10)))
     assert out["alive"].tolist() == [1.0, 0.5]
     assert out["speed"][0] == pytest.approx(1.3, rel=0.02) and out["speed"][1] == pytest.approx(0.0)
     assert out["effort"][0] == pytest.approx(0.1**3) and out["effort"][1] == pytest.approx(0.5**3)
+    assert out["grf"][0] == 0.0 and out["grf"][1] == pytest.approx(0.6)
     assert out["cost"][1] > out["cost"][0] + 50  # falling halfway and standing still cost most
 
 
