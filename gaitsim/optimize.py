@@ -205,9 +205,12 @@ def tune(space: SearchSpace, objective: Objective, *, generations: int = 50, pop
     return solution(space, objective, history, seed=seed, popsize=popsize, sigma0=sigma0)
 
 
-def solution(space: SearchSpace, objective: Objective, history: list, **provenance) -> dict:
-    """The best point of a tuning history as a JSON-ready dict (gains, start state, provenance)."""
-    overall = min(history, key=lambda h: h["best_cost"])
+def solution(space: SearchSpace, objective: Objective, history: list, since: int = 0, **provenance) -> dict:
+    """The best point of a tuning history as a JSON-ready dict (gains, start state, provenance).
+
+    since: only generations after this one count (use it when the objective changed mid-run).
+    """
+    overall = min(history[since:], key=lambda h: h["best_cost"])
     gains, start = space.decode(np.array(overall["x_best"]))
     return {"mode": space.mode, "gains": {k: float(v[0]) for k, v in gains.items()},
             "start": {"speed": float(start["speed"][0]),
@@ -218,11 +221,12 @@ def solution(space: SearchSpace, objective: Objective, history: list, **provenan
             "history": [{k: v for k, v in h.items() if k != "x_best"} for h in history]}
 
 
-def solution_from_checkpoint(checkpoint, space: SearchSpace, objective: Objective, **provenance) -> dict:
+def solution_from_checkpoint(checkpoint, space: SearchSpace, objective: Objective, since: int = 0,
+                             **provenance) -> dict:
     """Best solution so far of a (possibly still running) tuning checkpoint."""
     with open(checkpoint, "rb") as f:
         state = pickle.load(f)
-    return solution(space, objective, state["history"], **provenance)
+    return solution(space, objective, state["history"], since=since, **provenance)
 
 
 def save_solution(solution: dict, path) -> None:
