@@ -1,6 +1,6 @@
 """Simulate a tuned controller and report gait measures against the walking issue's targets.
 
-    python examples/evaluate_gait.py tuned.json [--duration 20] [--dt 2.5e-4]
+    python examples/evaluate_gait.py tuned.json [more.json ...] [--duration 20] [--dt 2.5e-4]
 
 Prints survival, speed, cadence, stance and double support %, stride-time CV over the last
 strides, vertical GRF peaks and trough (BW), peak ankle push-off power (W/kg) and, when the
@@ -25,21 +25,26 @@ REF = Path(__file__).resolve().parents[2] / "shared" / "reference" / "opensim_ga
     "subject01_right_stride_normalized.csv"
 
 
-def simulate_solution(sol: dict, duration: float, dt: float):
-    model = gs.build_model()
-    x0 = walking_state(model, speed=sol["start"]["speed"], pose_offsets=sol["start"]["pose_offsets"])
-    ctrl = ReflexController(gains=sol["gains"], mode=sol["mode"], dt=dt)
+def simulate_solutions(sols: list[dict], duration: float, dt: float):
+    """All candidate solutions (same mode) simulated as one batch."""
+    model = gs.build_model(batch_size=len(sols))
+    speed = np.array([s["start"]["speed"] for s in sols])
+    offsets = {k: np.array([s["start"]["pose_offsets"][k] for s in sols]) for k in sols[0]["start"]["pose_offsets"]}
+    x0 = walking_state(model, speed=speed, pose_offsets=offsets)
+    gains = {k: np.array([s["gains"][k] for s in sols]) for k in sols[0]["gains"]}
+    ctrl = ReflexController(gains=gains, mode=sols[0]["mode"], dt=dt)
     save = gs.SaveEvery(max(1, int(round(0.002 / dt))), ("q", "qdot", "grf", "muscle_moment", "activation"))
     return model, gs.simulate(model, ctrl, duration=duration, dt=dt, initial_state=x0, save=save)
 
 
-def report(model, res) -> dict:
-    bw = float(model.body_weight[0])
-    mass = float(model.skeleton.mass_total[0])
+def report(model, res, i: int = 0) -> dict:
+    """Gait measures of walker ``i`` (last 20 strides)."""
+    bw = float(model.body_weight[i])
+    mass = float(model.skeleton.mass_total[i])
     t = res.time
-    fy_r, fy_l = res["grf"][0, :, 0, 1], res["grf"][0, :, 1, 1]
-    out = {"status": res.status_text()[0], "simulated_s": float(t[-1])}
-    out.update(analysis.spatiotemporal(t, res["q"][0, :, 0], fy_r, fy_l, bw, last_n=20))
+    fy_r, fy_l = res["grf"][i, :, 0, 1], res["grf"][i, :, 1, 1]
+    out = {"status": res.status_text()[i], "simulated_s": float(t[-1])}
+    out.update(analysis.spatiotemporal(t, res["q"][i, :, 0], fy_r, fy_l, bw, last_n=20))
     ev = analysis.gait_events(t, fy_r, bw)
     if ev.strikes.size >= 3:
         strikes = ev.strikes[-min(ev.strikes.size, 21):]
@@ -52,7 +57,7 @@ def report(model, res) -> dict:
         out["grf_peak2_bw"] = float(g[second])
         out["grf_trough_bw"] = float(g[first:second + 1].min()) if second > first else float("nan")
         ia = gs.COORDINATES.index("ankle_angle_r")
-        power = res["muscle_moment"][0, :, ia] * res["qdot"][0, :, ia] / mass  # W/kg
+        power = res["muscle_moment"][i, :, ia] * res["qdot"][i, :, ia] / mass  # W/kg
         p, _ = analysis.mean_sd(analysis.cycles(t, power, strikes))
         out["ankle_pushoff_power_w_per_kg"] = float(p.max())
         out["ankle_pushoff_timing_pct"] = float(analysis.PERCENT[int(p.argmax())])
@@ -60,7 +65,7 @@ def report(model, res) -> dict:
 
         for stem, windows in ON_WINDOWS_PCT.items():
             name = {"iliopsoas": "psoas_r", "erector_spinae": "erector_spinae"}.get(stem, f"{stem}_r")
-            act = res.muscle("activation", name)[0]
+            act = res.muscle("activation", name)[i]
             prof, _ = analysis.mean_sd(analysis.cycles(t, act, strikes))
             out[f"emg_onoff_agreement_{stem}"] = analysis.onoff_agreement(prof, windows)
         if REF.exists():
@@ -69,7 +74,7 @@ def report(model, res) -> dict:
                       "knee": ("knee_angle_r", ref["knee_flexion_deg"], -1.0),
                       "ankle": ("ankle_angle_r", ref["ankle_dorsiflexion_deg"], 1.0)}
             for name, (coord, target, sign) in angles.items():
-                sim = sign * np.degrees(analysis.mean_sd(analysis.cycles(t, res.coordinate(coord)[0], strikes))[0])
+                sim = sign * np.degrees(analysis.mean_sd(analysis.cycles(t, res.coordinate(coord)[i], strikes))[0])
                 out[f"{name}_r"] = float(np.corrcoef(sim, target)[0, 1])
                 out[f"{name}_rmse_deg"] = float(np.sqrt(np.mean((sim - sim.mean() - (target - target.mean())) ** 2)))
     return out
@@ -77,14 +82,18 @@ def report(model, res) -> dict:
 
 def main(argv=None):
     ap = argparse.ArgumentParser()
-    ap.add_argument("solution")
+    ap.add_argument("solutions", nargs="+", help="tuned JSON files (same controller mode), run as one batch")
     ap.add_argument("--duration", type=float, default=20.0)
     ap.add_argument("--dt", type=float, default=2.5e-4)
     a = ap.parse_args(argv)
-    sol = json.loads(Path(a.solution).read_text())
-    model, res = simulate_solution(sol, a.duration, a.dt)
-    for k, v in report(model, res).items():
-        print(f"{k:32s} {v:.4g}" if isinstance(v, float) else f"{k:32s} {v}")
+    sols = [json.loads(Path(p).read_text()) for p in a.solutions]
+    model, res = simulate_solutions(sols, a.duration, a.dt)
+    reports = [report(model, res, i) for i in range(len(sols))]
+    print(f"{'measure':34s}" + "".join(f"{Path(p).stem[:14]:>16s}" for p in a.solutions))
+    for k in reports[0]:
+        cells = [r.get(k, float("nan")) for r in reports]
+        print(f"{k:34s}" + "".join(f"{c:>16.4g}" if isinstance(c, float) else f"{str(c):>16s}" for c in cells))
+    return reports
 
 
 if __name__ == "__main__":
