@@ -24,10 +24,13 @@ def main(argv=None):
     ap.add_argument("--sigma", type=float, default=0.3)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--w-grf", type=float, default=Objective.w_grf, help="weight of the GRF > 1.4 BW penalty")
+    ap.add_argument("--sample-every", type=int, default=Objective.sample_every, help="steps between cost samples")
     ap.add_argument("--checkpoint", default=None)
     ap.add_argument("--out", default="tuned.json")
     a = ap.parse_args(argv)
-    sol = tune(SearchSpace(mode=a.mode), Objective(duration=a.duration, target_speed=a.speed),
+    objective = Objective(duration=a.duration, target_speed=a.speed, w_grf=a.w_grf, sample_every=a.sample_every)
+    sol = tune(SearchSpace(mode=a.mode), objective,
                generations=a.generations, popsize=a.popsize, sigma0=a.sigma, seed=a.seed,
                checkpoint=a.checkpoint, workers=a.workers, progress=lambda s: print(s, flush=True))
     save_solution(sol, a.out)
