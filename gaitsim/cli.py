@@ -1,9 +1,10 @@
-"""Command line: ``gaitsim run stand|drop [--duration S] [--batch N] [--out DIR]``.
+"""Command line: ``gaitsim run healthy|stand|drop [--duration S] [--batch N] [--out DIR]``.
 
-``stand``: the model held upright by stiff joint actuators settles on its feet; the summary
-reports the vertical ground force in body weights. ``drop``: the same held model dropped from
-2 cm. Both write ``results.npz``, ``summary.json`` and ``overview.png`` into ``--out``.
-The walking controllers will add scenarios here.
+``healthy``: the shipped tuned trunk-initiated reflex walker; the summary reports speed, cadence,
+stance and double support and stride variability, and ``activations.png`` shows muscle activity
+over the gait cycle against normative on/off windows. ``stand``: the model held upright by stiff
+joint actuators settles on its feet; ``drop``: the same held model dropped from 2 cm. All write
+``results.npz``, ``summary.json`` and ``overview.png`` into ``--out``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .control import PoseHold
 from .integrate import DEFAULT_DT, SaveEvery
 
 SCENARIOS = {
+    "healthy": {"duration": 8.0, "doc": "shipped tuned trunk-initiated reflex walker at about 1.3 m/s"},
     "stand": {"height_above_ground": 0.0, "duration": 1.5, "doc": "held upright, settles on its feet"},
     "drop": {"height_above_ground": 0.02, "duration": 1.0, "doc": "held upright, dropped from 2 cm"},
 }
@@ -30,7 +32,13 @@ def _run(args) -> int:
     sc = SCENARIOS[args.scenario]
     duration = args.duration if args.duration is not None else sc["duration"]
     model = build_model(batch_size=args.batch, body_mass=args.body_mass, height=args.height)
-    x0 = initial_state(model, standing_pose(model, sc["height_above_ground"]))
+    if args.scenario == "healthy":
+        from .tuned import healthy_walker
+
+        controller, x0 = healthy_walker(model, dt=args.dt)
+    else:
+        controller = PoseHold()
+        x0 = initial_state(model, standing_pose(model, sc["height_above_ground"]))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     last = [0.0]
@@ -42,12 +50,13 @@ def _run(args) -> int:
 
     print(f"gaitsim run {args.scenario}: {sc['doc']}; {model.batch_size} walker(s), {duration} s, dt {args.dt} s")
     t0 = time.perf_counter()
-    res = simulate(model, PoseHold(), duration=duration, dt=args.dt, initial_state=x0,
+    res = simulate(model, controller, duration=duration, dt=args.dt, initial_state=x0,
                    save=SaveEvery(max(1, int(round(0.002 / args.dt)))), progress=progress)
     wall = time.perf_counter() - t0
     bw = model.body_weight
     fy = res["grf"][:, :, :, 1].sum(axis=-1) / bw[:, None]  # (B, T) in body weights
     late = res.time > res.time[-1] - 0.25
+    settled = res.time > (1.0 if args.scenario == "healthy" else 0.0)  # skip the walker's start-up step
     summary = {
         "scenario": args.scenario,
         "walkers": model.batch_size,
@@ -55,15 +64,27 @@ def _run(args) -> int:
         "dt_s": args.dt,
         "wall_time_s": round(wall, 3),
         "status": res.status_text(),
-        "peak_vertical_grf_bw": np.round(fy.max(axis=1), 4).tolist(),
+        "peak_vertical_grf_bw": np.round(fy[:, settled].max(axis=1), 4).tolist(),
         "final_vertical_grf_bw": np.round(fy[:, late].mean(axis=1), 5).tolist(),
         "final_pelvis_height_m": np.round(res.coordinate("pelvis_ty")[:, -1], 4).tolist(),
     }
+    if args.scenario == "healthy":
+        from .analysis import spatiotemporal
+
+        late = res.time > 1.0
+        gait = [spatiotemporal(res.time[late], res["q"][i, late, 0], res["grf"][i, late, 0, 1],
+                               res["grf"][i, late, 1, 1], bw[i]) for i in range(model.batch_size)]
+        for key in ("speed", "cadence", "stance_pct", "double_support_pct", "stride_time_cv_pct"):
+            summary[key] = [round(g[key], 3) for g in gait]
     res.save(out / "results.npz")
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     from .plot import overview
 
     overview(res, bw[0]).savefig(out / "overview.png", dpi=90)
+    if args.scenario == "healthy":
+        from .plot import activations
+
+        activations(res, bw[0]).savefig(out / "activations.png", dpi=90)
     for k, v in summary.items():
         print(f"  {k}: {v}")
     print(f"  wrote {out / 'results.npz'}, {out / 'summary.json'}, {out / 'overview.png'}")

@@ -45,3 +45,33 @@ def overview(res, body_weight, walker: int = 0):
     axes[3].legend(loc="best", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def activations(res, body_weight, muscles=("soleus_r", "gastroc_r", "tib_ant_r", "psoas_r", "glut_max_r",
+                                          "hamstrings_r", "vasti_r", "erector_spinae"), walker: int = 0):
+    """Mean +/- SD activation over the right gait cycle (0-100 %), with normative on windows as grey bars."""
+    from . import analysis
+    from .data.emg_onoff import ON_WINDOWS_PCT
+
+    plt = _plt()
+    ev = analysis.gait_events(res.time, res["grf"][walker, :, 0, 1], body_weight)
+    strikes = ev.strikes[1:]  # skip the start-up stride
+    fig, axes = plt.subplots(len(muscles), 1, figsize=(6, 1.4 * len(muscles)), sharex=True)
+    axes = np.atleast_1d(axes)
+    for ax, name in zip(axes, muscles):
+        cyc = analysis.cycles(res.time, res.muscle("activation", name)[walker], strikes)
+        if cyc.shape[0] == 0:
+            continue
+        mean, sd = analysis.mean_sd(cyc)
+        stem = "iliopsoas" if name.startswith(("psoas", "iliacus")) else name.rsplit("_", 1)[0]
+        stem = name if name in ON_WINDOWS_PCT else stem
+        for a, b in ON_WINDOWS_PCT.get(stem, []):
+            ax.axvspan(a, b, color="#A0A0A0", alpha=0.5, lw=0)
+        ax.fill_between(analysis.PERCENT, mean - sd, mean + sd, color=SIDE_COLORS["r"], alpha=0.3, lw=0)
+        ax.plot(analysis.PERCENT, mean, color=SIDE_COLORS["r"])
+        ax.set_ylabel(name, fontsize=8)
+        ax.set_ylim(0, max(0.05, float((mean + sd).max()) * 1.1))
+    axes[-1].set_xlabel("% of gait cycle (right heel strike to heel strike)")
+    axes[-1].set_xlim(0, 100)
+    fig.tight_layout()
+    return fig

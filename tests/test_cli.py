@@ -20,6 +20,14 @@ def test_cli_drop_writes_outputs(tmp_path, capsys):
     assert "final_vertical_grf_bw" in capsys.readouterr().out
 
 
+def test_cli_healthy_walks(tmp_path):
+    code = main(["run", "healthy", "--duration", "2.5", "--out", str(tmp_path)])
+    assert code == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["status"] == ["ok"] and 1.0 < summary["speed"][0] < 1.6
+    assert (tmp_path / "activations.png").stat().st_size > 1000
+
+
 def test_cli_bad_input_is_one_clear_line(tmp_path, capsys):
     code = main(["run", "stand", "--body-mass", "-3", "--out", str(tmp_path)])
     assert code == 2
