@@ -21,7 +21,7 @@ def test_cli_drop_writes_outputs(tmp_path, capsys):
 
 
 def test_cli_healthy_walks(tmp_path):
-    code = main(["run", "healthy", "--duration", "2.5", "--out", str(tmp_path)])
+    code = main(["run", "healthy", "--duration", "4.0", "--out", str(tmp_path)])
     assert code == 0
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["status"] == ["ok"] and 1.0 < summary["speed"][0] < 1.6
