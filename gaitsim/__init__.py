@@ -19,7 +19,8 @@ from .state import StateLayout, center_of_mass, initial_state, standing_pose
 __version__ = "0.1.0"
 
 __all__ = [
-    "build_model", "select_walkers", "Model", "initial_state", "StateLayout", "simulate", "SemiImplicitEuler",
+    "build_model", "select_walkers", "Model", "initial_state", "standing_pose", "center_of_mass", "StateLayout",
+    "simulate", "SemiImplicitEuler",
     "SaveEvery", "SaveSummary", "SaveFinal", "DEFAULT_DT", "Results", "ConstantExcitation", "PoseHold", "DelayLine",
     "ControlOutput", "TrunkPush", "COORDINATES", "MUSCLES", "BODIES", "CONTACT_SPHERES",
 ]

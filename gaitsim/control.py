@@ -19,7 +19,7 @@ import numpy as np
 
 from .joint_limits import LIMITED
 from .model import Model
-from .names import COORDINATES, MUSCLES, N_COORDINATES, N_MUSCLES, coordinate_index
+from .names import MUSCLES, N_COORDINATES, N_MUSCLES, coordinate_index
 
 #: stimulation floor and ceiling (Geyer & Herr 2010: pre-stimulation 0.01)
 MIN_EXCITATION = 0.01
@@ -163,12 +163,7 @@ class DelayLine:
         return int(round(t / self.dt))
 
 
-def coordinate_rows(names) -> list[int]:
-    """Indices of coordinate names (``ValueError`` on unknown names)."""
-    return [coordinate_index(n) for n in names]
-
-
-__all__ = ["ControlOutput", "Controller", "ConstantExcitation", "PoseHold", "DelayLine", "COORDINATES"]
+__all__ = ["ControlOutput", "Controller", "ConstantExcitation", "PoseHold", "DelayLine", "TrunkPush"]
 
 
 @dataclass

@@ -32,7 +32,6 @@ import numpy as np
 
 from .integrate import SaveEvery, simulate
 from .model import build_model
-from .names import COORDINATES
 from .reflex import ReflexController, ReflexGains
 from .walking_start import walking_state
 

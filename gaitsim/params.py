@@ -163,9 +163,3 @@ def apply_changes(
             for i in idx:  # loop over named elements at build time only, never on the hot path
                 updated[:, i] = col if mode == "set" else current[:, i] * col
             values[field] = updated
-
-
-def batch_size_of(*arrays) -> int:
-    """Largest leading size among per-walker inputs (scalars count as 1)."""
-    sizes = [np.asarray(a).shape[0] for a in arrays if np.ndim(a) >= 1]
-    return max(sizes) if sizes else 1

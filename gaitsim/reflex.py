@@ -347,8 +347,3 @@ class ReflexController:
 
         ph[0], ph[1], ph[2] = new_phase, new_trailing, new_theta_to  # memory is updated in place
         return ControlOutput(exc, memory=memory)
-
-    @staticmethod
-    def phase_of(memory: np.ndarray, line_size: int) -> np.ndarray:
-        """(2 legs, B) phase codes (0 swing, 1 stance, 2 pre-swing) from a memory block."""
-        return memory[line_size:line_size + 2]

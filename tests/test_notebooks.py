@@ -1,7 +1,6 @@
 """Every notebook's code cells run (quick settings) without error."""
 
 import json
-import os
 from pathlib import Path
 
 import matplotlib
