@@ -34,17 +34,14 @@ def _load(solution):
 def run(args) -> dict:
     b, seconds, sol = args
     import gaitsim as gs
-    from gaitsim.reflex import ReflexController
-    from gaitsim.walking_start import walking_state
+    from gaitsim.tuned import walker_from_solutions
 
     dt = gs.DEFAULT_DT
     model = gs.build_model(batch_size=b)
-    x0 = walking_state(model, speed=sol["start"]["speed"], pose_offsets=sol["start"]["pose_offsets"])
-    res = gs.simulate(model, ReflexController(gains=sol["gains"], mode=sol["mode"], dt=dt), duration=0.1,
-                      initial_state=x0, save=gs.SaveFinal())
+    ctrl, x0 = walker_from_solutions(model, sol, dt)
+    res = gs.simulate(model, ctrl, duration=0.1, initial_state=x0, save=gs.SaveFinal())
     t0 = time.perf_counter()
-    gs.simulate(model, ReflexController(gains=sol["gains"], mode=sol["mode"], dt=dt), duration=seconds,
-                initial_state=res.final_state, t0=res.t_end, save=gs.SaveFinal())
+    gs.simulate(model, ctrl, duration=seconds, initial_state=res.final_state, t0=res.t_end, save=gs.SaveFinal())
     wall = time.perf_counter() - t0
     steps = int(round(seconds / dt))
     return {"wall": wall, "steps": steps, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}

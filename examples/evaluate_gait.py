@@ -18,8 +18,7 @@ import numpy as np
 
 import gaitsim as gs
 from gaitsim import analysis
-from gaitsim.reflex import ReflexController
-from gaitsim.walking_start import walking_state
+from gaitsim.tuned import walker_from_solutions
 
 REF = Path(__file__).resolve().parents[2] / "shared" / "reference" / "opensim_gait10dof18musc_subject01" / \
     "subject01_right_stride_normalized.csv"
@@ -28,11 +27,7 @@ REF = Path(__file__).resolve().parents[2] / "shared" / "reference" / "opensim_ga
 def simulate_solutions(sols: list[dict], duration: float, dt: float):
     """All candidate solutions (same mode) simulated as one batch."""
     model = gs.build_model(batch_size=len(sols))
-    speed = np.array([s["start"]["speed"] for s in sols])
-    offsets = {k: np.array([s["start"]["pose_offsets"][k] for s in sols]) for k in sols[0]["start"]["pose_offsets"]}
-    x0 = walking_state(model, speed=speed, pose_offsets=offsets)
-    gains = {k: np.array([s["gains"][k] for s in sols]) for k in sols[0]["gains"]}
-    ctrl = ReflexController(gains=gains, mode=sols[0]["mode"], dt=dt)
+    ctrl, x0 = walker_from_solutions(model, sols, dt)
     save = gs.SaveEvery(max(1, int(round(0.002 / dt))), ("q", "qdot", "grf", "muscle_moment", "activation"))
     return model, gs.simulate(model, ctrl, duration=duration, dt=dt, initial_state=x0, save=save)
 

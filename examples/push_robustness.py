@@ -16,16 +16,14 @@ from pathlib import Path
 import numpy as np
 
 import gaitsim as gs
-from gaitsim.reflex import ReflexController
-from gaitsim.walking_start import walking_state
+from gaitsim.tuned import walker_from_solutions
 
 
 def survival(sol: dict, size: float, n: int, duration: float, seed: int = 0, dt: float = 2.5e-4) -> float:
     model = gs.build_model(batch_size=n)
-    x0 = walking_state(model, speed=sol["start"]["speed"], pose_offsets=sol["start"]["pose_offsets"])
+    walker, x0 = walker_from_solutions(model, sol, dt)
     starts = np.random.default_rng(seed).uniform(3.0, 4.5, n)
-    ctrl = gs.TrunkPush(ReflexController(gains=sol["gains"], mode=sol["mode"], dt=dt), force=size, start=starts,
-                        duration=0.1)
+    ctrl = gs.TrunkPush(walker, force=size, start=starts, duration=0.1)
     res = gs.simulate(model, ctrl, duration=duration, dt=dt, initial_state=x0, save=gs.SaveFinal())
     return float(np.mean(res.status == 0))
 

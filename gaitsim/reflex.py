@@ -204,11 +204,9 @@ class ReflexController:
     @staticmethod
     def _initial_contact(model: Model, q: np.ndarray):
         """(stance, trailing) flags (2 legs, B) from batch-last coordinates q (10, B)."""
-        from . import skeleton
+        from .state import sphere_kinematics
 
-        psi = skeleton.abs_from_rel(q)
-        pos, _, _ = skeleton.foot_point_kinematics(model.skeleton, psi, np.zeros_like(psi), np.cos(psi[2:]),
-                                                   np.sin(psi[2:]), model.contact.sphere_x, model.contact.sphere_y)
+        pos, _ = sphere_kinematics(model, q)
         bottom = (pos[1] - model.contact.radius).min(axis=1)  # (2 legs, B)
         stance = (bottom < 0.005).astype(float)
         foot_x = pos[0].mean(axis=1)

@@ -81,12 +81,19 @@ def _pose_array(model: Model, pose, default: np.ndarray, field: str) -> np.ndarr
     return out
 
 
+def sphere_kinematics(model: Model, q_rel: np.ndarray, qdot_rel: np.ndarray | None = None):
+    """Contact-sphere centre positions and velocities, each (2 xy, 2 legs, 2 spheres, B), for
+    batch-last coordinates q_rel (10, B) and rates qdot_rel (10, B; zero if omitted)."""
+    psi = skeleton.abs_from_rel(q_rel)
+    psidot = np.zeros_like(psi) if qdot_rel is None else skeleton.abs_from_rel(qdot_rel)
+    pos, vel, _ = skeleton.foot_point_kinematics(model.skeleton, psi, psidot, np.cos(psi[2:]), np.sin(psi[2:]),
+                                                 model.contact.sphere_x, model.contact.sphere_y)
+    return pos, vel
+
+
 def lowest_contact_height(model: Model, q: np.ndarray) -> np.ndarray:
     """(B,) height (m) of the lowest contact-sphere bottom for batch-first poses q (B, 10)."""
-    psi = skeleton.abs_from_rel(q.T)
-    th = psi[2:]
-    pos, _, _ = skeleton.foot_point_kinematics(model.skeleton, psi, np.zeros_like(psi), np.cos(th), np.sin(th),
-                                               model.contact.sphere_x, model.contact.sphere_y)
+    pos, _ = sphere_kinematics(model, q.T)
     bottom = pos[1] - model.contact.radius  # (2, 2, B)
     return bottom.reshape(-1, bottom.shape[-1]).min(axis=0)
 
@@ -135,10 +142,7 @@ def initial_state(
     x[:, blk["qdot"]] = qd0
     x[:, blk["activation"]] = act.T
     x[:, blk["fiber_length"]] = lce.T
-    psi = skeleton.abs_from_rel(q0.T)
-    th = psi[2:]
-    pos, _, _ = skeleton.foot_point_kinematics(model.skeleton, psi, np.zeros_like(psi), np.cos(th), np.sin(th),
-                                               model.contact.sphere_x, model.contact.sphere_y)
+    pos, _ = sphere_kinematics(model, q0.T)
     x[:, blk["anchor"]] = pos[0].reshape(N_CONTACTS, b).T
     x[:, blk["mode"]] = 0.0
     if memory is not None:
@@ -197,9 +201,7 @@ def standing_pose(model: Model, height_above_ground: float = 0.0) -> np.ndarray:
 
     def offset(lean):  # CoM x minus mid-foot x (m); increases with forward lean
         q = pose(lean)
-        psi = skeleton.abs_from_rel(q.T)
-        pos, _, _ = skeleton.foot_point_kinematics(model.skeleton, psi, np.zeros_like(psi), np.cos(psi[2:]),
-                                                   np.sin(psi[2:]), model.contact.sphere_x, model.contact.sphere_y)
+        pos, _ = sphere_kinematics(model, q.T)
         mid = pos[0, 0].mean(axis=0)  # right foot, mean of heel and ball x
         return center_of_mass(model, q)[:, 0] - mid
 

@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import skeleton
 from .model import Model
 from .names import COORDINATES
-from .state import initial_state, lowest_contact_height
+from .state import initial_state, lowest_contact_height, sphere_kinematics
 
 REFERENCE_POSE = {  # rad
     "pelvis_tilt": -0.263901172, "lumbar": 0.167890235,
@@ -53,10 +52,7 @@ def walking_pose(model: Model, speed=1.3, pose_offsets=None):
     q[:, 1] = 1.0
     q[:, 1] += -lowest_contact_height(model, q)
     # pelvis velocity that keeps the lowest sphere at rest, then a common scale for the speed
-    psi = skeleton.abs_from_rel(q.T)
-    cs, sn = np.cos(psi[2:]), np.sin(psi[2:])
-    pos, vel, _ = skeleton.foot_point_kinematics(model.skeleton, psi, skeleton.abs_from_rel(qd.T), cs, sn,
-                                                 model.contact.sphere_x, model.contact.sphere_y)
+    pos, vel = sphere_kinematics(model, q.T, qd.T)
     bottom = (pos[1] - model.contact.radius).reshape(4, b)
     lowest = bottom.argmin(axis=0)
     v_rot = vel.reshape(2, 4, b)[:, lowest, np.arange(b)]  # (xy, B): rotational part (pelvis at rest)
