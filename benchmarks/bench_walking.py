@@ -1,13 +1,21 @@
-"""Throughput of the walking model (reflex controller + body) by batch size, 1 and 2 processes.
+"""Throughput, memory and step-size accuracy of the walking model (reflex controller + body).
 
 Usage:  python benchmarks/bench_walking.py [--solution tuned.json] [--sizes 1 16 256 1024 4096]
-                                           [--seconds 0.25] [--out bench_walking.json]
+                                           [--seconds 0.25] [--accuracy-seconds 20] [--out bench_walking.json]
 
 For each batch size B the tuned walker (``--solution``, default the shipped healthy parameters)
 is simulated for ``--seconds`` of simulated time after a 0.1 s warm-up, in one process and in two
-worker processes (each B/2 walkers, run at the same time). Reported: microseconds per walker per
-step, walker-seconds simulated per wall-second, and peak RSS of the worker. Prints a table and
-writes JSON. Not part of the test suite.
+worker processes (each B/2 walkers, run at the same time). Reported per row: microseconds per
+right-hand-side evaluation per walker (forces + mass matrix + solve, without controller and
+update), microseconds per walker per full step, walker-seconds simulated per wall-second, and
+peak RSS of the worker. Then:
+
+* sweep memory per walker: state + controller memory + ``SaveSummary`` results (bytes);
+* accuracy: the walker simulated ``--accuracy-seconds`` at the default step and at half of it
+  (two processes); stride metrics over the strides after 2 s and their relative difference
+  (issue target: within 1 %). ``--accuracy-seconds 0`` skips it.
+
+Prints tables and writes JSON. Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -32,19 +40,82 @@ def _load(solution):
 
 
 def run(args) -> dict:
-    b, seconds, sol = args
+    b, seconds, sol, backend = args
     import gaitsim as gs
     from gaitsim.tuned import walker_from_solutions
 
     dt = gs.DEFAULT_DT
     model = gs.build_model(batch_size=b)
-    ctrl, x0 = walker_from_solutions(model, sol, dt)
-    res = gs.simulate(model, ctrl, duration=0.1, initial_state=x0, save=gs.SaveFinal())
+    ctrl, x0 = walker_from_solutions(model, sol, dt, backend=backend)
+    solver = gs.SemiImplicitEuler(backend=backend)
+    res = gs.simulate(model, ctrl, duration=0.1, initial_state=x0, save=gs.SaveFinal(), solver=solver)
     t0 = time.perf_counter()
-    gs.simulate(model, ctrl, duration=seconds, initial_state=res.final_state, t0=res.t_end, save=gs.SaveFinal())
+    gs.simulate(model, ctrl, duration=seconds, initial_state=res.final_state, t0=res.t_end, save=gs.SaveFinal(),
+                solver=solver)
     wall = time.perf_counter() - t0
     steps = int(round(seconds / dt))
-    return {"wall": wall, "steps": steps, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    rhs = _rhs_time(model, res.final_state, backend)
+    return {"wall": wall, "steps": steps, "rhs_s": rhs,
+            "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def _rhs_time(model, state, backend: str = "numpy", repeats: int = 20) -> float:
+    """Best-of wall time (s) of one ``evaluate_forces`` + ``accelerations`` on a walking state."""
+    from gaitsim.state import StateLayout
+
+    if backend == "numba":
+        from gaitsim.compiled import accelerations, evaluate_forces
+    else:
+        from gaitsim.dynamics import accelerations, evaluate_forces
+
+    layout = StateLayout(state.shape[1] - StateLayout(0).size)
+    x = np.ascontiguousarray(state.T)
+    blk = layout.blocks
+    nb = x.shape[1]
+    args = (x[blk["q"]], x[blk["qdot"]], x[blk["activation"]], x[blk["fiber_length"]],
+            x[blk["anchor"]].reshape(2, 2, nb), x[blk["mode"]].reshape(2, 2, nb))
+    best = np.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        accelerations(model, evaluate_forces(model, *args), dt=2.5e-4)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def sweep_memory(sol, b: int = 256) -> dict:
+    """Bytes per walker kept by a sweep: state (physical + controller memory) and SaveSummary results."""
+    import gaitsim as gs
+    from gaitsim.tuned import walker_from_solutions
+
+    model = gs.build_model(batch_size=b)
+    ctrl, x0 = walker_from_solutions(model, sol, gs.DEFAULT_DT)
+    res = gs.simulate(model, ctrl, duration=0.01, initial_state=x0, save=gs.SaveSummary())
+    state = res.final_state.nbytes / b
+    summary = sum(v.nbytes for k, v in res.data.items()) / b
+    return {"state_bytes_per_walker": state, "summary_bytes_per_walker": summary,
+            "total_bytes_per_walker": state + summary}
+
+
+def accuracy_run(args) -> dict:
+    """Stride metrics of the walker at one step size (strides after 2 s)."""
+    dt, seconds, sol = args
+    import gaitsim as gs
+    from gaitsim import analysis
+    from gaitsim.tuned import walker_from_solutions
+
+    model = gs.build_model(batch_size=1)
+    ctrl, x0 = walker_from_solutions(model, sol, dt)
+    every = max(1, int(round(0.001 / dt)))
+    res = gs.simulate(model, ctrl, duration=seconds, dt=dt, initial_state=x0, save=gs.SaveEvery(every, ("q", "grf")))
+    keep = res.time >= 2.0
+    t = res.time[keep]
+    out = analysis.spatiotemporal(t, res["q"][0, keep, 0], res["grf"][0, keep, 0, 1], res["grf"][0, keep, 1, 1],
+                                  float(model.body_weight[0]))
+    out.update(dt=dt, status=res.status_text()[0])
+    return out
+
+
+ACCURACY_METRICS = ("speed", "cadence", "stride_time", "stride_length", "stance_pct", "double_support_pct")
 
 
 def main(argv=None):
@@ -52,27 +123,55 @@ def main(argv=None):
     ap.add_argument("--solution", default=None)
     ap.add_argument("--sizes", type=int, nargs="+", default=[1, 16, 256, 1024, 4096])
     ap.add_argument("--seconds", type=float, default=0.25)
+    ap.add_argument("--accuracy-seconds", type=float, default=20.0)
+    ap.add_argument("--backends", nargs="+", default=["numpy", "numba"], choices=["numpy", "numba"],
+                    help="numba rows are skipped when numba is not installed")
     ap.add_argument("--out", default="bench_walking.json")
     a = ap.parse_args(argv)
     sol = _load(a.solution)
     rows = []
-    print(f"{'B':>6} {'procs':>5} {'us/walker/step':>15} {'walker-s/s':>11} {'RSS MB':>8}")
-    for b in a.sizes:
-        for procs in (1, 2):
-            if procs == 2 and b < 2:
-                continue
-            with ProcessPoolExecutor(max_workers=procs) as pool:
-                parts = list(pool.map(run, [(b // procs, a.seconds, sol)] * procs))
-            wall = max(p["wall"] for p in parts)
-            steps = parts[0]["steps"]
-            row = {"batch": b, "processes": procs, "us_per_walker_step": 1e6 * wall / (steps * b),
-                   "walker_s_per_wall_s": b * a.seconds / wall, "peak_rss_mb": max(p["rss_mb"] for p in parts)}
-            rows.append(row)
-            print(f"{b:>6} {procs:>5} {row['us_per_walker_step']:>15.2f} {row['walker_s_per_wall_s']:>11.2f} "
-                  f"{row['peak_rss_mb']:>8.0f}", flush=True)
+    from gaitsim.compiled import available
+
+    backends = [b for b in a.backends if b == "numpy" or available()]
+    print(f"{'backend':>8} {'B':>6} {'procs':>5} {'rhs us/walker':>14} {'us/walker/step':>15} {'walker-s/s':>11} "
+          f"{'RSS MB':>8}")
+    for backend in backends:
+        for b in a.sizes:
+            for procs in (1, 2):
+                if procs == 2 and b < 2:
+                    continue
+                with ProcessPoolExecutor(max_workers=procs) as pool:
+                    parts = list(pool.map(run, [(b // procs, a.seconds, sol, backend)] * procs))
+                wall = max(p["wall"] for p in parts)
+                steps = parts[0]["steps"]
+                row = {"backend": backend, "batch": b, "processes": procs,
+                       "rhs_us_per_walker": 1e6 * parts[0]["rhs_s"] / (b // procs),
+                       "us_per_walker_step": 1e6 * wall / (steps * b),
+                       "walker_s_per_wall_s": b * a.seconds / wall, "peak_rss_mb": max(p["rss_mb"] for p in parts)}
+                rows.append(row)
+                print(f"{backend:>8} {b:>6} {procs:>5} {row['rhs_us_per_walker']:>14.2f} "
+                      f"{row['us_per_walker_step']:>15.2f} {row['walker_s_per_wall_s']:>11.2f} "
+                      f"{row['peak_rss_mb']:>8.0f}", flush=True)
+    memory = sweep_memory(sol)
+    print("sweep memory per walker (bytes): " + ", ".join(f"{k} {v:.0f}" for k, v in memory.items()))
+    accuracy = None
+    if a.accuracy_seconds > 0:
+        import gaitsim as gs
+
+        dts = (gs.DEFAULT_DT, gs.DEFAULT_DT / 2)
+        with ProcessPoolExecutor(max_workers=2) as pool:
+            full, half = pool.map(accuracy_run, [(dt, a.accuracy_seconds, sol) for dt in dts])
+        rel = {k: 100.0 * (full[k] - half[k]) / half[k] for k in ACCURACY_METRICS}
+        accuracy = {"default_step": full, "half_step": half, "relative_difference_pct": rel,
+                    "within_1pct": bool(all(abs(v) <= 1.0 for v in rel.values()))}
+        print(f"accuracy ({a.accuracy_seconds:g} s, strides after 2 s): status {full['status']} / {half['status']}")
+        print(f"{'metric':>20} {'dt':>10} {'dt/2':>10} {'diff %':>8}")
+        for k in ACCURACY_METRICS:
+            print(f"{k:>20} {full[k]:>10.4g} {half[k]:>10.4g} {rel[k]:>8.2f}")
     meta = {"python": platform.python_version(), "numpy": np.__version__, "seconds": a.seconds,
             "solution": a.solution or "shipped trunk_initiated"}
-    Path(a.out).write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
+    Path(a.out).write_text(json.dumps({"meta": meta, "rows": rows, "sweep_memory": memory, "accuracy": accuracy},
+                                      indent=2))
     print(f"wrote {a.out}")
 
 

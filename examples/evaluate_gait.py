@@ -3,9 +3,9 @@
     python examples/evaluate_gait.py tuned.json [more.json ...] [--duration 20] [--dt 2.5e-4]
 
 Prints survival, speed, cadence, stance and double support %, stride-time CV over the last
-strides, vertical GRF peaks and trough (BW), peak ankle push-off power (W/kg) and, when the
-reference data folder ``../shared/reference`` is present, Pearson r and RMSE of hip, knee and
-ankle angles against subject01's normalized right stride.
+strides, vertical GRF peaks and trough (BW), peak ankle push-off power (W/kg), EMG on/off
+agreement, and Pearson r, offset-removed RMSE and range of hip, knee and ankle angles against the
+measured stride shipped in ``gaitsim.data.reference_gait`` (OpenSim subject01, CC BY 3.0).
 """
 
 from __future__ import annotations
@@ -20,16 +20,14 @@ import gaitsim as gs
 from gaitsim import analysis
 from gaitsim.tuned import walker_from_solutions
 
-REF = Path(__file__).resolve().parents[2] / "shared" / "reference" / "opensim_gait10dof18musc_subject01" / \
-    "subject01_right_stride_normalized.csv"
 
-
-def simulate_solutions(sols: list[dict], duration: float, dt: float):
+def simulate_solutions(sols: list[dict], duration: float, dt: float, backend: str = "numpy"):
     """All candidate solutions (same mode) simulated as one batch."""
     model = gs.build_model(batch_size=len(sols))
-    ctrl, x0 = walker_from_solutions(model, sols, dt)
+    ctrl, x0 = walker_from_solutions(model, sols, dt, backend=backend)
     save = gs.SaveEvery(max(1, int(round(0.002 / dt))), ("q", "qdot", "grf", "muscle_moment", "activation"))
-    return model, gs.simulate(model, ctrl, duration=duration, dt=dt, initial_state=x0, save=save)
+    return model, gs.simulate(model, ctrl, duration=duration, dt=dt, initial_state=x0, save=save,
+                              solver=gs.SemiImplicitEuler(backend=backend))
 
 
 def report(model, res, i: int = 0) -> dict:
@@ -63,15 +61,9 @@ def report(model, res, i: int = 0) -> dict:
             act = res.muscle("activation", name)[i]
             prof, _ = analysis.mean_sd(analysis.cycles(t, act, strikes))
             out[f"emg_onoff_agreement_{stem}"] = analysis.onoff_agreement(prof, windows)
-        if REF.exists():
-            ref = np.genfromtxt(REF, delimiter=",", names=True, skip_header=1)
-            angles = {"hip": ("hip_flexion_r", ref["hip_flexion_deg"], 1.0),
-                      "knee": ("knee_angle_r", ref["knee_flexion_deg"], -1.0),
-                      "ankle": ("ankle_angle_r", ref["ankle_dorsiflexion_deg"], 1.0)}
-            for name, (coord, target, sign) in angles.items():
-                sim = sign * np.degrees(analysis.mean_sd(analysis.cycles(t, res.coordinate(coord)[i], strikes))[0])
-                out[f"{name}_r"] = float(np.corrcoef(sim, target)[0, 1])
-                out[f"{name}_rmse_deg"] = float(np.sqrt(np.mean((sim - sim.mean() - (target - target.mean())) ** 2)))
+        out.update(analysis.angle_agreement(t, {"hip": res.coordinate("hip_flexion_r")[i],
+                                                "knee": res.coordinate("knee_angle_r")[i],
+                                                "ankle": res.coordinate("ankle_angle_r")[i]}, strikes))
     return out
 
 
@@ -80,9 +72,10 @@ def main(argv=None):
     ap.add_argument("solutions", nargs="+", help="tuned JSON files (same controller mode), run as one batch")
     ap.add_argument("--duration", type=float, default=20.0)
     ap.add_argument("--dt", type=float, default=2.5e-4)
+    ap.add_argument("--backend", default="numpy", choices=["numpy", "numba"])
     a = ap.parse_args(argv)
     sols = [json.loads(Path(p).read_text()) for p in a.solutions]
-    model, res = simulate_solutions(sols, a.duration, a.dt)
+    model, res = simulate_solutions(sols, a.duration, a.dt, a.backend)
     reports = [report(model, res, i) for i in range(len(sols))]
     print(f"{'measure':34s}" + "".join(f"{Path(p).stem[:14]:>16s}" for p in a.solutions))
     for k in reports[0]:

@@ -19,12 +19,14 @@ import gaitsim as gs
 from gaitsim.tuned import walker_from_solutions
 
 
-def survival(sol: dict, size: float, n: int, duration: float, seed: int = 0, dt: float = 2.5e-4) -> float:
+def survival(sol: dict, size: float, n: int, duration: float, seed: int = 0, dt: float = 2.5e-4,
+             backend: str = "numpy") -> float:
     model = gs.build_model(batch_size=n)
-    walker, x0 = walker_from_solutions(model, sol, dt)
+    walker, x0 = walker_from_solutions(model, sol, dt, backend=backend)
     starts = np.random.default_rng(seed).uniform(3.0, 4.5, n)
     ctrl = gs.TrunkPush(walker, force=size, start=starts, duration=0.1)
-    res = gs.simulate(model, ctrl, duration=duration, dt=dt, initial_state=x0, save=gs.SaveFinal())
+    res = gs.simulate(model, ctrl, duration=duration, dt=dt, initial_state=x0, save=gs.SaveFinal(),
+                      solver=gs.SemiImplicitEuler(backend=backend))
     return float(np.mean(res.status == 0))
 
 
@@ -34,11 +36,12 @@ def main(argv=None):
     ap.add_argument("--sizes", type=float, nargs="+", default=[0.0, 25.0, 50.0, 100.0, 150.0])
     ap.add_argument("--n", type=int, default=100)
     ap.add_argument("--duration", type=float, default=8.0)
+    ap.add_argument("--backend", default="numpy", choices=["numpy", "numba"])
     a = ap.parse_args(argv)
     sol = json.loads(Path(a.solution).read_text())
     print(f"{'push (N, 100 ms)':>18} {'impulse (N s)':>14} {'survival':>9}")
     for size in a.sizes:
-        print(f"{size:>18.0f} {0.1 * size:>14.1f} {survival(sol, size, a.n, a.duration):>9.2f}", flush=True)
+        print(f"{size:>18.0f} {0.1 * size:>14.1f} {survival(sol, size, a.n, a.duration, backend=a.backend):>9.2f}", flush=True)
 
 
 if __name__ == "__main__":

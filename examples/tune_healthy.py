@@ -4,14 +4,29 @@
         --popsize 24 --workers 2 --seed 1 --checkpoint tune_ti.pkl --out tuned_ti.json
 
 Re-running the same command resumes from the checkpoint. The output JSON holds the best gains,
-the start state and the provenance (objective, seed, generations).
+the start state and the provenance (objective, seed, generations, starting solution).
+
+``--start-from tuned.json`` centres the search on an earlier solution (its gains and start
+state) instead of the published defaults; ``--w-shape`` and ``--w-phase`` switch on the
+angle-shape and stance/double-support terms of ``gaitsim.optimize.Objective``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 
 from gaitsim.optimize import Objective, SearchSpace, save_solution, tune
+
+
+def base_from_solution(path) -> dict:
+    """Search centre from a tuned JSON: its gains plus ``start_speed`` and ``start_<coordinate>``."""
+    sol = json.loads(Path(path).read_text())
+    base = dict(sol["gains"])
+    base["start_speed"] = sol["start"]["speed"]
+    base.update({f"start_{k}": v for k, v in sol["start"]["pose_offsets"].items()})
+    return base
 
 
 def main(argv=None):
@@ -26,11 +41,18 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--w-grf", type=float, default=Objective.w_grf, help="weight of the GRF > 1.4 BW penalty")
     ap.add_argument("--sample-every", type=int, default=Objective.sample_every, help="steps between cost samples")
+    ap.add_argument("--w-shape", type=float, default=Objective.w_shape, help="weight of the angle-shape term")
+    ap.add_argument("--w-phase", type=float, default=Objective.w_phase, help="weight of the stance/DS term")
+    ap.add_argument("--start-from", default=None, help="tuned JSON to centre the search on")
+    ap.add_argument("--backend", default="numpy", choices=["numpy", "numba"],
+                    help="numba: compiled kernels, several times faster per generation (pip install '.[fast]')")
     ap.add_argument("--checkpoint", default=None)
     ap.add_argument("--out", default="tuned.json")
     a = ap.parse_args(argv)
-    objective = Objective(duration=a.duration, target_speed=a.speed, w_grf=a.w_grf, sample_every=a.sample_every)
-    sol = tune(SearchSpace(mode=a.mode), objective,
+    objective = Objective(duration=a.duration, target_speed=a.speed, w_grf=a.w_grf, sample_every=a.sample_every,
+                          w_shape=a.w_shape, w_phase=a.w_phase, backend=a.backend)
+    space = SearchSpace(mode=a.mode, base=base_from_solution(a.start_from) if a.start_from else {})
+    sol = tune(space, objective,
                generations=a.generations, popsize=a.popsize, sigma0=a.sigma, seed=a.seed,
                checkpoint=a.checkpoint, workers=a.workers, progress=lambda s: print(s, flush=True))
     save_solution(sol, a.out)

@@ -140,6 +140,39 @@ def spatiotemporal(time, pelvis_x, fy_right, fy_left, body_weight, last_n: int |
     }
 
 
+#: (reference column, sign that turns the OpenSim coordinate into that column's convention)
+REFERENCE_ANGLES = {"hip": ("hip_flexion_deg", 1.0), "knee": ("knee_flexion_deg", -1.0),
+                    "ankle": ("ankle_dorsiflexion_deg", 1.0)}
+
+
+def angle_agreement(time, angles: dict, strikes) -> dict:
+    """Shape agreement of sagittal joint angles with the shipped measured stride.
+
+    angles: {"hip": hip_flexion, "knee": knee_angle, "ankle": ankle_angle} of one side, each (T,)
+    in rad with OpenSim signs (knee negative in flexion); strikes: that side's heel strikes (s).
+    The mean stride over the given strikes is compared with ``data.reference_gait`` (subject01,
+    CC BY 3.0): Pearson ``<joint>_r`` and the offset-removed ``<joint>_rmse_deg`` (the pelvis-frame
+    offset differs between models), plus ``<joint>_range_deg`` (sim excursion). NaN without a stride.
+    """
+    from .data.reference_gait import reference_stride
+
+    ref = reference_stride()
+    out = {}
+    for joint, signal in angles.items():
+        column, sign = REFERENCE_ANGLES[joint]
+        cyc = cycles(time, np.asarray(signal), strikes)
+        if cyc.shape[0] == 0:
+            out.update({f"{joint}_r": float("nan"), f"{joint}_rmse_deg": float("nan"),
+                        f"{joint}_range_deg": float("nan")})
+            continue
+        sim = sign * np.degrees(cyc.mean(axis=0))
+        target = ref[column]
+        out[f"{joint}_r"] = float(np.corrcoef(sim, target)[0, 1]) if sim.std() > 0 else 0.0
+        out[f"{joint}_rmse_deg"] = float(np.sqrt(np.mean((sim - sim.mean() - (target - target.mean())) ** 2)))
+        out[f"{joint}_range_deg"] = float(sim.max() - sim.min())
+    return out
+
+
 def joint_power(moment, angular_velocity):
     """Joint power (W) = moment (N m) x angular velocity (rad/s); positive = generation."""
     return np.asarray(moment) * np.asarray(angular_velocity)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import build_model, initial_state, simulate, standing_pose
+from . import SemiImplicitEuler, build_model, initial_state, simulate, standing_pose
 from .control import PoseHold
 from .integrate import DEFAULT_DT, SaveEvery
 
@@ -35,7 +35,7 @@ def _run(args) -> int:
     if args.scenario == "healthy":
         from .tuned import healthy_walker
 
-        controller, x0 = healthy_walker(model, dt=args.dt)
+        controller, x0 = healthy_walker(model, dt=args.dt, backend=args.backend)
     else:
         controller = PoseHold()
         x0 = initial_state(model, standing_pose(model, sc["height_above_ground"]))
@@ -51,7 +51,8 @@ def _run(args) -> int:
     print(f"gaitsim run {args.scenario}: {sc['doc']}; {model.batch_size} walker(s), {duration} s, dt {args.dt} s")
     t0 = time.perf_counter()
     res = simulate(model, controller, duration=duration, dt=args.dt, initial_state=x0,
-                   save=SaveEvery(max(1, int(round(0.002 / args.dt)))), progress=progress)
+                   save=SaveEvery(max(1, int(round(0.002 / args.dt)))), progress=progress,
+                   solver=SemiImplicitEuler(backend=args.backend))
     wall = time.perf_counter() - t0
     bw = model.body_weight
     fy = res["grf"][:, :, :, 1].sum(axis=-1) / bw[:, None]  # (B, T) in body weights
@@ -102,10 +103,12 @@ def main(argv=None) -> int:
     run.add_argument("--body-mass", type=float, default=75.0, help="kg")
     run.add_argument("--height", type=float, default=1.75, help="m")
     run.add_argument("--out", default="gaitsim_out", help="output folder")
+    run.add_argument("--backend", default="numpy", choices=["numpy", "numba"],
+                     help="numba: compiled kernels (pip install 'gaitsim[fast]'), fastest for a few walkers")
     args = ap.parse_args(argv)
     try:
         return _run(args)
-    except ValueError as e:  # bad input: one clear line, no traceback
+    except (ValueError, ImportError) as e:  # bad input or missing extra: one clear line, no traceback
         print(f"gaitsim: error: {e}", file=sys.stderr)
         return 2
 

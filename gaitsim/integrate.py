@@ -61,11 +61,37 @@ class SaveFinal:
     """Keep only the final state and status (for large sweeps); no trajectories."""
 
 
+#: backend name -> (evaluate_forces, accelerations, update_state or None), filled on first use
+_BACKENDS: dict[str, tuple] = {}
+
+
 @dataclass(frozen=True)
 class SemiImplicitEuler:
-    """Symplectic Euler with linearly implicit damping and fibre update (first order)."""
+    """Symplectic Euler with linearly implicit damping and fibre update (first order).
+
+    backend: ``"numpy"`` (the reference, default) or ``"numba"`` (``gaitsim.compiled``: the force
+    evaluation and the equations of motion as compiled kernels; needs the ``fast`` extra).
+    """
 
     order: int = 1
+    backend: str = "numpy"
+
+    def __post_init__(self):
+        if self.backend not in ("numpy", "numba"):
+            raise ValueError(f"backend must be 'numpy' or 'numba', got {self.backend!r}")
+        if self.backend == "numba":
+            from .compiled import require
+
+            require()
+        _BACKENDS.setdefault(self.backend, self._physics())
+
+    def _physics(self):
+        """(evaluate_forces, accelerations, update_state or None) of the backend."""
+        if self.backend == "numba":
+            from . import compiled
+
+            return compiled.evaluate_forces, compiled.accelerations, compiled.update_state
+        return evaluate_forces, accelerations, None
 
     def step(self, model: Model, t: float, x: np.ndarray, memory: np.ndarray, layout: StateLayout, controller,
              dt: float):
@@ -76,9 +102,12 @@ class SemiImplicitEuler:
         nb = x.shape[1]
         anchor = x[blk["anchor"]].reshape(2, 2, nb)
         mode = x[blk["mode"]].reshape(2, 2, nb)
-        fs = evaluate_forces(model, q, qd, act, lce, anchor, mode)
+        forces, solve, update = _BACKENDS[self.backend] if self.backend in _BACKENDS else self._physics()
+        fs = forces(model, q, qd, act, lce, anchor, mode)
         out = controller(t, fs, memory)
-        qdd = accelerations(model, fs, out.torque, out.damping, dt)
+        qdd = solve(model, fs, out.torque, out.damping, dt)
+        if update is not None:
+            return update(model, x, fs, out.excitation, qdd, dt, blk), fs, out
         new = np.empty_like(x)
         qd_new = qd + dt * qdd
         new[blk["qdot"]] = qd_new

@@ -68,7 +68,8 @@ def path_geometry(paths: "PathArrays", q: np.ndarray):
     """Musculotendon lengths (n_muscles, B) and pair moment arms (P, B) for coordinates q (10, B)."""
     from .muscles import path_lengths_and_arms
 
-    dl, arms = path_lengths_and_arms(q[PAIR_COORD_INDEX], paths)
+    dl, arms = path_lengths_and_arms(q[PAIR_COORD_INDEX], np.cos(q)[PAIR_COORD_INDEX],
+                                     np.sin(q)[PAIR_COORD_INDEX], paths)
     return paths.l_ref + gather_sum(dl, MUSCLE_PAIRS), arms
 
 
@@ -92,13 +93,33 @@ class MuscleArrays:
 
 @dataclass(frozen=True)
 class PathArrays:
-    """Batch-last path geometry: per pair (P, B) and per muscle (n_muscles, B)."""
+    """Batch-last path geometry: per pair (P, B) and per muscle (n_muscles, B).
+
+    The parameters are ``r0`` (m), ``q_max``, ``q_ref`` (rad), ``is_cosine`` (P, 1) and ``l_ref``
+    (m). ``arm_cos``, ``arm_sin``, ``arm_const`` and ``length_const`` (m) are derived from them
+    once (``PathArrays.build``) so that the hot path needs no trigonometry per pair:
+    ``r0 cos(q - q_max) = arm_cos cos q + arm_sin sin q`` (see ``muscles.path_lengths_and_arms``).
+    """
 
     r0: np.ndarray
     q_max: np.ndarray
     q_ref: np.ndarray
     is_cosine: np.ndarray
     l_ref: np.ndarray
+    arm_cos: np.ndarray
+    arm_sin: np.ndarray
+    arm_const: np.ndarray
+    length_const: np.ndarray
+
+    @classmethod
+    def build(cls, r0, q_max, q_ref, is_cosine, l_ref) -> "PathArrays":
+        cos_pair = np.asarray(is_cosine, bool).reshape(-1, 1)
+        arm_cos = np.where(cos_pair, r0 * np.cos(q_max), 0.0)
+        arm_sin = np.where(cos_pair, r0 * np.sin(q_max), 0.0)
+        arm_const = np.where(cos_pair, 0.0, r0)
+        # r0 * (the integral's value at q_ref): sin(q_ref - q_max) (cosine pairs) or q_ref (constant)
+        length_const = r0 * np.where(cos_pair, np.sin(q_ref - q_max), q_ref)
+        return cls(r0, q_max, q_ref, cos_pair, l_ref, arm_cos, arm_sin, arm_const, length_const)
 
 
 @dataclass(frozen=True)
@@ -260,8 +281,9 @@ def _assemble(t: ParamTable, options: ModelOptions) -> Model:
         l_slack=T("muscle.tendon_slack_length"), v_max=T("muscle.max_contraction_velocity"),
         ref_strain=T("muscle.tendon_reference_strain"), pe_factor=T("muscle.passive_stiffness"),
         tau_act=T("muscle.activation_time_constant"))
-    paths = PathArrays(r0=T("path.moment_arm"), q_max=T("path.angle_at_max_arm"), q_ref=T("path.reference_angle"),
-                       is_cosine=PAIR_IS_COSINE, l_ref=T("path.reference_length"))
+    paths = PathArrays.build(r0=T("path.moment_arm"), q_max=T("path.angle_at_max_arm"),
+                             q_ref=T("path.reference_angle"), is_cosine=PAIR_IS_COSINE,
+                             l_ref=T("path.reference_length"))
 
     def legs(key):  # (B, 4) in CONTACT_SPHERES order -> (2 legs, 2 spheres, B)
         return np.ascontiguousarray(t[key].T.reshape(2, 2, -1))

@@ -109,8 +109,9 @@ def fiber_dynamics(l_ce, act, l_mtu, mp):
     f_pe, dpe = parallel_force(l_norm, mp.f_max, mp.pe_factor)
     f_be, dbe = buffer_force(l_norm, mp.f_max)
     x = (l_norm - 1.0) / FL_WIDTH
-    f_l = np.exp(FL_C * np.abs(x) ** 3)
-    dfl = f_l * 3.0 * FL_C * x * np.abs(x) / FL_WIDTH  # d f_L / d l~
+    x_abs = x * np.abs(x)  # x |x| (products, not a float power: several times faster)
+    f_l = np.exp(FL_C * (x_abs * x))  # x |x| x = |x|^3
+    dfl = f_l * (3.0 * FL_C / FL_WIDTH) * x_abs  # d f_L / d l~
     num = f_se + f_be
     den = act * mp.f_max * f_l + f_pe + _DEN_EPS * mp.f_max
     ratio = num / den
@@ -153,15 +154,18 @@ def activation_step(act, excitation, dt, tau):
     return excitation + (act - excitation) * decay
 
 
-def path_lengths_and_arms(q_pair, pp):
+def path_lengths_and_arms(q_pair, cos_q, sin_q, pp):
     """Per muscle-coordinate pair: path-length contribution (m) and moment arm (m).
 
-    q_pair: (P, B) coordinate value of each pair (rad). pp: ``PathArrays``.
-    The moment arm is ``r(q) = r0 cos(q - q_max)`` (cosine pairs) or ``r0`` (constant pairs),
-    signed so that a positive arm gives a positive generalized force, and the path length
-    is its exact integral, ``l = l_ref - int_{q_ref}^{q} r dq`` (virtual work: r = -dl/dq).
+    q_pair, cos_q, sin_q: (P, B) coordinate value of each pair (rad) and its cosine and sine.
+    pp: ``PathArrays``. The moment arm is ``r(q) = r0 cos(q - q_max)`` (cosine pairs) or ``r0``
+    (constant pairs), signed so that a positive arm gives a positive generalized force, and the
+    path length is its exact integral, ``l = l_ref - int_{q_ref}^{q} r dq`` (virtual work:
+    r = -dl/dq). With the angle-difference identities and the constants of ``PathArrays.build``:
+
+        r  = arm_cos cos q + arm_sin sin q + arm_const
+        dl = -(arm_cos sin q - arm_sin cos q + arm_const q) + length_const
     """
-    cos_pair = pp.is_cosine
-    arm = pp.r0 * np.where(cos_pair, np.cos(q_pair - pp.q_max), 1.0)
-    integral = np.where(cos_pair, np.sin(q_pair - pp.q_max) - np.sin(pp.q_ref - pp.q_max), q_pair - pp.q_ref)
-    return -pp.r0 * integral, arm
+    arm = pp.arm_cos * cos_q + pp.arm_sin * sin_q + pp.arm_const
+    dl = pp.length_const - (pp.arm_cos * sin_q - pp.arm_sin * cos_q + pp.arm_const * q_pair)
+    return dl, arm

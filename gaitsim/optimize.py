@@ -13,6 +13,13 @@ Objective (lower is better), after SCONE's gait measures (reflex_walker.md secti
       + w_limit * mean_t |joint-limit torque| / (m g h)
       + w_grf * mean_t [F_y / BW - 1.4]+          # impacts above 1.4 body weights (SCONE's
                                                     # MeasureGait10Grf uses the same 1.4 BW limit)
+      + w_shape * mean_joints (1 - r)               # hip, knee, ankle angle shape against the shipped
+                                                    # measured stride (analysis.angle_agreement); 2 if
+                                                    # fewer than two strides after ``settle``
+      + w_phase * (distance of stance % from 57-66 and of double support % from 8-14) / 10 %
+                                                    # normative ranges (science_notes 1.2); 5 if no strides
+
+The last two terms are off by default (weights 0); they use strides after ``settle`` seconds.
 
 A walker standing still scores (v_target)^2 w_speed, so walking beats standing (feasibility.md
 pitfall 8). ``tune`` is seeded, writes a checkpoint after every generation (resume by calling
@@ -30,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .integrate import SaveEvery, simulate
+from .integrate import SaveEvery, SemiImplicitEuler, simulate
 from .model import build_model
 from .reflex import ReflexController, ReflexGains
 from .walking_start import walking_state
@@ -61,6 +68,12 @@ class Objective:
     grf_limit: float = 1.4  # body weights
     dt: float = 2.5e-4  # s
     sample_every: int = 8  # steps between saved samples used by the objective (2 ms: catches impacts)
+    w_shape: float = 0.0
+    w_phase: float = 0.0
+    settle: float = 1.0  # s of start-up ignored by the shape and phase terms
+    backend: str = "numpy"  # "numba": compiled kernels (gaitsim.compiled), ~10x faster at 16-32 walkers
+    stance_range: tuple[float, float] = (57.0, 66.0)  # % of the cycle
+    double_support_range: tuple[float, float] = (8.0, 14.0)  # % of the cycle, each
 
 
 @dataclass
@@ -111,10 +124,10 @@ def evaluate(x: np.ndarray, space: SearchSpace, objective: Objective, body: dict
     gains, start = space.decode(x)
     model = build_model(batch_size=n, **(body or {}))
     x0 = walking_state(model, speed=start["speed"], pose_offsets=start["pose_offsets"])
-    ctrl = ReflexController(gains=gains, mode=space.mode, dt=objective.dt)
+    ctrl = ReflexController(gains=gains, mode=space.mode, dt=objective.dt, backend=objective.backend)
     res = simulate(model, ctrl, duration=objective.duration, dt=objective.dt, initial_state=x0,
                    save=SaveEvery(objective.sample_every, ("q", "activation", "limit_moment", "grf")),
-                   stop_when_all_failed=True)
+                   stop_when_all_failed=True, solver=SemiImplicitEuler(backend=objective.backend))
     return measures(res, model, objective, x0)
 
 
@@ -140,7 +153,45 @@ def measures(res, model, objective: Objective, x0) -> dict:
         grf = np.zeros_like(alive)
     cost = (100.0 * (1.0 - alive / T) + objective.w_speed * (speed - objective.target_speed) ** 2
             + objective.w_effort * effort + objective.w_limit * limit + objective.w_grf * grf)
-    return {"cost": cost, "alive": alive, "speed": speed, "effort": effort, "limit": limit, "grf": grf}
+    out = {"cost": cost, "alive": alive, "speed": speed, "effort": effort, "limit": limit, "grf": grf}
+    if objective.w_shape > 0 or objective.w_phase > 0:
+        shape, phase = gait_terms(res, model, alive, objective)
+        out["cost"] = cost + objective.w_shape * shape + objective.w_phase * phase
+        out.update(shape=shape, phase=phase)
+    return out
+
+
+def gait_terms(res, model, alive, objective: Objective) -> tuple[np.ndarray, np.ndarray]:
+    """Per walker: angle-shape misfit mean_j (1 - r_j) in [0, 2] and the phase misfit (stance
+    and double support outside their ranges, per 10 % of the cycle), over the right strides after
+    ``objective.settle`` while alive. Needs ``q`` and ``grf`` saved. Post-processing, one walker at
+    a time (a few ms each), never on the integration path."""
+    from . import analysis
+    from .names import COORDINATES
+
+    t = res.time
+    b = res.batch_size
+    shape, phase = np.full(b, 2.0), np.full(b, 5.0)
+    ih, ik, ia = (COORDINATES.index(c) for c in ("hip_flexion_r", "knee_angle_r", "ankle_angle_r"))
+    lo_st, hi_st = objective.stance_range
+    lo_ds, hi_ds = objective.double_support_range
+    for i in range(b):  # per-walker event detection on saved samples (not the hot path)
+        keep = (t >= objective.settle) & (t < alive[i])
+        if keep.sum() < 10:
+            continue
+        tt, q = t[keep], res["q"][i, keep]
+        bw = float(model.body_weight[i])
+        fy_r, fy_l = res["grf"][i, keep, 0, 1], res["grf"][i, keep, 1, 1]
+        st = analysis.spatiotemporal(tt, q[:, 0], fy_r, fy_l, bw)
+        if st["strides"] < 2:
+            continue
+        strikes = analysis.gait_events(tt, fy_r, bw).strikes
+        ag = analysis.angle_agreement(tt, {"hip": q[:, ih], "knee": q[:, ik], "ankle": q[:, ia]}, strikes)
+        r = np.array([ag["hip_r"], ag["knee_r"], ag["ankle_r"]])
+        shape[i] = float(np.mean(np.where(np.isfinite(r), 1.0 - r, 2.0)))
+        s, d = st["stance_pct"], st["double_support_pct"]
+        phase[i] = (max(lo_st - s, 0.0) + max(s - hi_st, 0.0) + max(lo_ds - d, 0.0) + max(d - hi_ds, 0.0)) / 10.0
+    return shape, phase
 
 
 def _eval_chunk(args):
@@ -216,7 +267,8 @@ def solution(space: SearchSpace, objective: Objective, history: list, since: int
                       "pose_offsets": {k: float(v[0]) for k, v in start["pose_offsets"].items()}},
             "provenance": {"objective": asdict(objective), **provenance, "generations": len(history),
                            "best_generation": overall["generation"], "best_cost": overall["best_cost"],
-                           "search_gains": list(space.gains)},
+                           "search_gains": list(space.gains),
+                           **({"search_base": dict(space.base)} if space.base else {})},
             "history": [{k: v for k, v in h.items() if k != "x_best"} for h in history]}
 
 

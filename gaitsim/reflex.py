@@ -123,12 +123,14 @@ class ReflexController:
 
     gains: ``ReflexGains`` or a {name: scalar or (B,) array} dict overriding the defaults.
     mode: ``"geyer_herr"`` or ``"trunk_initiated"``. dt: the integration step (s); it sets the
-    delay-line lengths and must equal the step passed to ``simulate``.
+    delay-line lengths and must equal the step passed to ``simulate``. backend: ``"numpy"``
+    (reference) or ``"numba"`` (``gaitsim.compiled.reflex_excitation``, the same law compiled).
     """
 
     gains: object = None
     mode: str = "trunk_initiated"
     dt: float = 2.5e-4
+    backend: str = "numpy"
     memory_size: int = field(default=0, init=False)
 
     # signal rows in the delay line: (name, delay)
@@ -150,6 +152,13 @@ class ReflexController:
     def __post_init__(self):
         if self.mode not in MODES:
             raise ValueError(f"ReflexController.mode must be one of {MODES}, got {self.mode!r}")
+        if self.backend not in ("numpy", "numba"):
+            raise ValueError(f"ReflexController.backend must be 'numpy' or 'numba', got {self.backend!r}")
+        if self.backend == "numba":
+            from .compiled import reflex_excitation, require
+
+            require()
+            self._compiled = reflex_excitation
         self.line = DelayLine([d for _, d in self.SIGNALS], self.dt)
         self.memory_size = self.line.size + self.N_PHASE
         self._row = {name: i for i, (name, _) in enumerate(self.SIGNALS)}
@@ -178,6 +187,7 @@ class ReflexController:
     def initial_memory(self, model: Model, q: np.ndarray, qdot: np.ndarray) -> np.ndarray:
         b = model.batch_size
         self.g = self._gain_arrays(b)
+        self._gain_table = None  # the compiled backend's (B, n_gains) copy, made on first use
         self._fmax = model.muscles.f_max
         self._lopt = model.muscles.l_opt
         self._vmax = model.muscles.v_max * model.muscles.l_opt
@@ -256,6 +266,8 @@ class ReflexController:
 
     # ----- control law ----------------------------------------------------------------------------
     def __call__(self, t, s, memory):
+        if self.backend == "numba":
+            return ControlOutput(self._compiled(self, t, s, memory), memory=memory)
         g = self.g
         d = self.line.push(memory[: self.line.size], self._signals(s), self.line.step_index(t))
         ph = memory[self.line.size:].reshape(3, 2, -1)  # phase, trailing, theta_TO per leg

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._fixed import seq_sum
+from ._fixed import gather_sum, padded_index, seq_sum
 from .names import BODIES, N_COORDINATES
 
 #: parent body index of each body (pelvis is the root)
@@ -80,6 +80,16 @@ def _child_towards(ancestor: int, body: int) -> int:
     return k
 
 
+#: the angle pairs (j ancestor of k) whose mass-matrix entries can be non-zero; every other
+#: off-diagonal entry (the two legs with each other, torso with a leg) is zero by the tree
+PAIR_J, PAIR_K = (np.array(v, dtype=np.intp) for v in zip(*[(j, k) for k in range(N_ANGLES) for j in _ancestors(k)]))
+_N_PAIRS = len(PAIR_J)
+#: per angle a, the velocity-product terms that act on it: pairs it heads (term p) and pairs it
+#: ends (term n_pairs + p); an index table for the fixed-order ``gather_sum``
+_BIAS_TERMS = padded_index([list(np.flatnonzero(PAIR_J == a)) + list(_N_PAIRS + np.flatnonzero(PAIR_K == a))
+                            for a in range(N_ANGLES)], pad=2 * _N_PAIRS)
+
+
 @dataclass(frozen=True)
 class SkeletonConstants:
     """Per-walker constants of the closed-form dynamics (batch-last arrays).
@@ -98,6 +108,9 @@ class SkeletonConstants:
     joint: np.ndarray
     leg_links: np.ndarray
     gravity: np.ndarray
+    A_pair: np.ndarray  # A and B at (PAIR_J, PAIR_K), (n_pairs, B); A_diag (8, B): the diagonal of A
+    B_pair: np.ndarray
+    A_diag: np.ndarray
 
 
 def skeleton_constants(mass, com_x, com_y, inertia, joint_x, joint_y, gravity) -> SkeletonConstants:
@@ -134,7 +147,8 @@ def skeleton_constants(mass, com_x, com_y, inertia, joint_x, joint_y, gravity) -
     leg_links = np.stack([jl[:, [1, 4]], jl[:, [2, 5]], jl[:, [3, 6]]])  # (3, 2, 2, B)
     return SkeletonConstants(
         mass_total=seq_sum(m), A=A, B=Bm, w=w, joint=jl, leg_links=np.ascontiguousarray(leg_links),
-        gravity=np.asarray(gravity, float).copy(),
+        gravity=np.asarray(gravity, float).copy(), A_pair=A[PAIR_J, PAIR_K], B_pair=Bm[PAIR_J, PAIR_K],
+        A_diag=A[np.arange(N_ANGLES), np.arange(N_ANGLES)],
     )
 
 
@@ -182,24 +196,31 @@ def mass_matrix_and_forces(sk: SkeletonConstants, psi: np.ndarray, psidot: np.nd
     """
     th, thd = psi[2:], psidot[2:]
     cs, sn = np.cos(th), np.sin(th)
-    cosd = cs[:, None] * cs[None] + sn[:, None] * sn[None]  # cos(theta_k - theta_j)
-    sind = cs[:, None] * sn[None] - sn[:, None] * cs[None]  # sin(theta_k - theta_j)
+    # only the tree's non-zero pairs (j ancestor of k); the rest of M stays zero
+    cj, sj, ck, sk_ = cs[PAIR_J], sn[PAIR_J], cs[PAIR_K], sn[PAIR_K]
+    cosd = cj * ck + sj * sk_  # cos(theta_k - theta_j)
+    sind = cj * sk_ - sj * ck  # sin(theta_k - theta_j)
     nb = psi.shape[1]
-    M = np.empty((N_COORDINATES, N_COORDINATES, nb))
+    M = np.zeros((N_COORDINATES, N_COORDINATES, nb))
     M[0, 0] = M[1, 1] = sk.mass_total
-    M[0, 1] = M[1, 0] = 0.0
     wx, wy = sk.w[0], sk.w[1]
     mx = -wx * sn - wy * cs  # d(CoM x)/d theta_j, mass-weighted
     my = wx * cs - wy * sn
     M[0, 2:] = M[2:, 0] = mx
     M[1, 2:] = M[2:, 1] = my
-    M[2:, 2:] = sk.A * cosd + sk.B * sind
+    diag = np.arange(2, N_COORDINATES)
+    M[diag, diag] = sk.A_diag
+    m_pair = sk.A_pair * cosd + sk.B_pair * sind
+    M[2 + PAIR_J, 2 + PAIR_K] = m_pair
+    M[2 + PAIR_K, 2 + PAIR_J] = m_pair
     thd2 = thd * thd
-    dM = sk.B * cosd - sk.A * sind  # dM_jk / d theta_k
+    # dM_jk/dtheta_k = B_jk cos - A_jk sin on a pair; dM_kj/dtheta_j is its negative (B antisymmetric)
+    dM = sk.B_pair * cosd - sk.A_pair * sind
     f = np.empty((N_COORDINATES, nb))
     f[0] = seq_sum(my * thd2)  # -h_x = sum_j (w_x cos - w_y sin) thd^2
     f[1] = -seq_sum(mx * thd2) - sk.mass_total * sk.gravity
-    f[2:] = -seq_sum(dM * thd2, axis=1) - sk.gravity * my
+    terms = np.concatenate([-dM * thd2[PAIR_K], dM * thd2[PAIR_J]])  # on theta_j, then on theta_k
+    f[2:] = gather_sum(terms, _BIAS_TERMS) - sk.gravity * my
     return M, f, (cs, sn)
 
 

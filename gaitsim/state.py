@@ -20,6 +20,7 @@ Public arrays are batch-first ``(B, n_state)``; the integrator works on the tran
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -30,6 +31,17 @@ from .model import Model, path_geometry
 from .names import COORDINATES, MUSCLES, N_CONTACTS, N_COORDINATES, N_MUSCLES, coordinate_index
 
 
+@lru_cache(maxsize=64)
+def _blocks(n_memory: int) -> dict[str, slice]:
+    sizes = [("q", N_COORDINATES), ("qdot", N_COORDINATES), ("activation", N_MUSCLES),
+             ("fiber_length", N_MUSCLES), ("anchor", N_CONTACTS), ("mode", N_CONTACTS), ("memory", n_memory)]
+    out, start = {}, 0
+    for name, n in sizes:
+        out[name] = slice(start, start + n)
+        start += n
+    return out
+
+
 @dataclass(frozen=True)
 class StateLayout:
     """Slices of the named blocks in a state vector with ``n_memory`` controller slots."""
@@ -38,14 +50,8 @@ class StateLayout:
 
     @property
     def blocks(self) -> dict[str, slice]:
-        sizes = [("q", N_COORDINATES), ("qdot", N_COORDINATES), ("activation", N_MUSCLES),
-                 ("fiber_length", N_MUSCLES), ("anchor", N_CONTACTS), ("mode", N_CONTACTS),
-                 ("memory", self.n_memory)]
-        out, start = {}, 0
-        for name, n in sizes:
-            out[name] = slice(start, start + n)
-            start += n
-        return out
+        """{block name: slice}; shared between calls (read it, do not modify it)."""
+        return _blocks(self.n_memory)
 
     @property
     def size(self) -> int:

@@ -27,10 +27,11 @@ def load_tuned(mode: str = "trunk_initiated") -> dict:
     return json.loads(path.read_text())
 
 
-def walker_from_solutions(model: Model, solutions, dt: float = 2.5e-4):
+def walker_from_solutions(model: Model, solutions, dt: float = 2.5e-4, backend: str = "numpy"):
     """(controller, initial_state) from tuned solution dicts (``optimize.solution`` format).
 
     solutions: one dict (used for every walker) or a list of one per walker, all of one mode.
+    backend: the controller's backend, ``"numpy"`` or ``"numba"`` (see ``gaitsim.compiled``).
     """
     sols = [solutions] if isinstance(solutions, dict) else list(solutions)
     if len(sols) not in (1, model.batch_size):
@@ -43,9 +44,9 @@ def walker_from_solutions(model: Model, solutions, dt: float = 2.5e-4):
     offsets = {k: stack([s["start"]["pose_offsets"][k] for s in sols]) for k in sols[0]["start"]["pose_offsets"]}
     gains = {k: stack([s["gains"][k] for s in sols]) for k in sols[0]["gains"]}
     x0 = walking_state(model, speed=speed, pose_offsets=offsets)
-    return ReflexController(gains=gains, mode=modes.pop(), dt=dt), x0
+    return ReflexController(gains=gains, mode=modes.pop(), dt=dt, backend=backend), x0
 
 
-def healthy_walker(model: Model, mode: str = "trunk_initiated", dt: float = 2.5e-4):
+def healthy_walker(model: Model, mode: str = "trunk_initiated", dt: float = 2.5e-4, backend: str = "numpy"):
     """(controller, initial_state) of the shipped tuned walker for every walker of ``model``."""
-    return walker_from_solutions(model, load_tuned(mode), dt)
+    return walker_from_solutions(model, load_tuned(mode), dt, backend)

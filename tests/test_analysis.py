@@ -91,3 +91,39 @@ def test_onoff_agreement():
     shifted = np.where((pct >= 17) & (pct <= 61), 0.8, 0.05)  # 10 % late on and off
     assert analysis.onoff_agreement(shifted, sol) == pytest.approx(1 - 20 / 101, abs=0.02)
     assert analysis.onoff_agreement(1 - exact, sol) == 0.0
+
+
+def test_shipped_reference_stride_is_the_shared_one():
+    from gaitsim.data.reference_gait import reference_stride
+
+    ref = reference_stride()
+    assert ref["pct_cycle"].shape == (101,) and ref["pct_cycle"][-1] == 100.0
+    shared = SHARED / "subject01_right_stride_normalized.csv"
+    if shared.exists():
+        data = np.genfromtxt(shared, delimiter=",", names=True, skip_header=1)
+        for name in ("hip_flexion_deg", "knee_flexion_deg", "ankle_dorsiflexion_deg", "grf_vertical_BW"):
+            np.testing.assert_array_equal(ref[name], data[name])
+
+
+def test_angle_agreement_of_the_reference_itself_and_a_shifted_copy():
+    from gaitsim.data.reference_gait import reference_stride
+
+    ref = reference_stride()
+    T = 1.2
+    t = np.arange(0.0, 3 * T + 1e-9, 0.002)
+    phase = 100.0 * (t % T) / T
+
+    def coord(column, sign, shift=0.0):
+        return sign * np.radians(np.interp((phase + shift) % 100.0, ref["pct_cycle"], ref[column], period=100.0))
+
+    strikes = np.array([0.0, T, 2 * T, 3 * T])
+    same = {j: coord(c, s) for j, (c, s) in analysis.REFERENCE_ANGLES.items()}
+    out = analysis.angle_agreement(t, same, strikes)
+    for j in ("hip", "knee", "ankle"):
+        assert out[f"{j}_r"] > 0.999 and out[f"{j}_rmse_deg"] < 0.3
+    assert out["knee_range_deg"] == pytest.approx(np.ptp(ref["knee_flexion_deg"]), abs=0.5)
+    shifted = {j: coord(c, s, shift=25.0) for j, (c, s) in analysis.REFERENCE_ANGLES.items()}
+    out = analysis.angle_agreement(t, shifted, strikes)
+    assert out["knee_r"] < 0.5 and out["knee_rmse_deg"] > 10.0
+    empty = analysis.angle_agreement(t, same, strikes[:1])
+    assert np.isnan(empty["hip_r"])

@@ -119,7 +119,14 @@ def test_moment_arm_is_minus_path_derivative_and_signs():
     m = gs.build_model()
     rng = np.random.default_rng(0)
     q = rng.normal(0, 0.3, (10, 1))
-    dl, arms = mus.path_lengths_and_arms(PAIR_COORD @ q, m.paths)
+    qp = PAIR_COORD @ q
+    dl, arms = mus.path_lengths_and_arms(qp, np.cos(qp), np.sin(qp), m.paths)
+    # the closed forms the coefficients encode: r0 cos(q - q_max) and its integral from q_ref
+    p = m.paths
+    cos_pair = p.is_cosine
+    np.testing.assert_allclose(arms, p.r0 * np.where(cos_pair, np.cos(qp - p.q_max), 1.0), atol=1e-15)
+    integral = np.where(cos_pair, np.sin(qp - p.q_max) - np.sin(p.q_ref - p.q_max), qp - p.q_ref)
+    np.testing.assert_allclose(dl, -p.r0 * integral, atol=1e-15)
     h = 1e-7
     for j in range(3, 10):
         e = np.zeros((10, 1))

@@ -1,0 +1,74 @@
+"""The optional numba backend agrees with the numpy reference (skipped without numba)."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import gaitsim as gs
+from gaitsim import dynamics
+from gaitsim.reflex import ReflexController
+from gaitsim.state import StateLayout
+from gaitsim.tuned import load_tuned, walker_from_solutions
+
+compiled = pytest.importorskip("gaitsim.compiled")
+if not compiled.available():
+    pytest.skip("numba not installed", allow_module_level=True)
+
+
+def _walking_states(b=8, seconds=0.4, **build):
+    """States of b slightly different walkers after ``seconds`` of walking (feet on and off the ground)."""
+    rng = np.random.default_rng(3)
+    model = gs.build_model(batch_size=b, body_mass=rng.uniform(55, 90, b), **build)
+    ctrl, x0 = walker_from_solutions(model, load_tuned("trunk_initiated"), gs.DEFAULT_DT)
+    res = gs.simulate(model, ctrl, duration=seconds, initial_state=x0, save=gs.SaveFinal())
+    x = np.ascontiguousarray(res.final_state.T)
+    blk = StateLayout(x.shape[0] - StateLayout(0).size).blocks
+    args = (x[blk["q"]], x[blk["qdot"]], x[blk["activation"]], x[blk["fiber_length"]],
+            x[blk["anchor"]].reshape(2, 2, b), x[blk["mode"]].reshape(2, 2, b))
+    return model, args, rng
+
+
+@pytest.mark.parametrize("options", [{}, {"friction": "regularized"}, {"muscles": False, "joint_limits": False}])
+def test_forces_and_accelerations_match_numpy(options):
+    model, args, rng = _walking_states()
+    if options:
+        model = dataclasses.replace(model, options=dataclasses.replace(model.options, **options))
+    ref = dynamics.evaluate_forces(model, *args)
+    got = compiled.evaluate_forces(model, *args)
+    assert (ref.fn > 0).any() and (ref.fn == 0).any()  # the states exercise contact and flight
+    for f in dataclasses.fields(ref):
+        a, c = np.asarray(getattr(ref, f.name)), np.asarray(getattr(got, f.name))
+        assert a.shape == c.shape, f.name
+        np.testing.assert_allclose(c, a, rtol=1e-12, atol=1e-12, err_msg=f.name)
+    torque, damping = rng.normal(0, 5, (10, 8)), rng.uniform(0, 2, (10, 8))
+    for dt in (0.0, gs.DEFAULT_DT):
+        want = dynamics.accelerations(model, ref, torque, damping, dt)
+        have = compiled.accelerations(model, ref, torque, damping, dt)
+        np.testing.assert_allclose(have, want, rtol=1e-9, atol=1e-9 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("mode", ["trunk_initiated", "geyer_herr"])
+def test_walking_run_matches_numpy_to_1e9(mode):
+    """Physics and reflex law compiled: 0.5 s of walking (two gait-phase changes per leg) agree."""
+    model = gs.build_model(batch_size=2)
+    sol = dict(load_tuned("trunk_initiated"), mode=mode)
+    runs = []
+    for backend in ("numpy", "numba"):
+        ctrl, x0 = walker_from_solutions(model, sol, gs.DEFAULT_DT, backend=backend)
+        runs.append(gs.simulate(model, ctrl, duration=0.5, initial_state=x0,
+                                save=gs.SaveEvery(40, ("q", "muscle_force", "excitation")),
+                                solver=gs.SemiImplicitEuler(backend=backend)))
+    assert runs[0].status_text() == runs[1].status_text()
+    np.testing.assert_allclose(runs[1]["q"], runs[0]["q"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(runs[1]["excitation"], runs[0]["excitation"], rtol=0, atol=1e-9)
+    f0 = runs[0]["muscle_force"]
+    np.testing.assert_allclose(runs[1]["muscle_force"], f0, rtol=0, atol=1e-9 * np.abs(f0).max())
+    np.testing.assert_allclose(runs[1].final_state, runs[0].final_state, rtol=0, atol=1e-9)  # incl. delay lines
+
+
+def test_unknown_backend_is_refused():
+    with pytest.raises(ValueError, match="backend must be 'numpy' or 'numba'"):
+        gs.SemiImplicitEuler(backend="cuda")
+    with pytest.raises(ValueError, match="ReflexController.backend must be 'numpy' or 'numba'"):
+        ReflexController(backend="cuda")
