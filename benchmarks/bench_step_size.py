@@ -4,7 +4,7 @@ Usage:  python benchmarks/bench_step_size.py [--solution tuned.json] [--steps 5e
                                              [--seconds 20] [--backend numba] [--out bench_step_size.json]
 
 The shipped healthy walker (or ``--solution``) is simulated for ``--seconds`` at each step size
-(s). Reported per step: status, and over the strides after 2 s: speed, cadence, stride time,
+(s). Reported per step: status, and over the strides after ``--settle`` s: speed, cadence, stride time,
 stride length, stance and double-support %, and the relative difference (%) of each metric to
 the next smaller step. The walking issue asks for stride metrics within 1 % of the half-step
 run at the default step. ``--backend numba`` (default when installed) makes small steps cheap.
@@ -21,7 +21,7 @@ from pathlib import Path
 METRICS = ("speed", "cadence", "stride_time", "stride_length", "stance_pct", "double_support_pct")
 
 
-def stride_metrics(sol, dt: float, seconds: float, backend: str) -> dict:
+def stride_metrics(sol, dt: float, seconds: float, backend: str, settle: float = 2.0) -> dict:
     import gaitsim as gs
     from gaitsim import analysis
     from gaitsim.tuned import walker_from_solutions
@@ -33,7 +33,7 @@ def stride_metrics(sol, dt: float, seconds: float, backend: str) -> dict:
     res = gs.simulate(model, ctrl, duration=seconds, dt=dt, initial_state=x0, save=gs.SaveEvery(every, ("q", "grf")),
                       solver=gs.SemiImplicitEuler(backend=backend))
     wall = time.perf_counter() - t0
-    keep = res.time >= 2.0
+    keep = res.time >= settle
     out = analysis.spatiotemporal(res.time[keep], res["q"][0, keep, 0], res["grf"][0, keep, 0, 1],
                                   res["grf"][0, keep, 1, 1], float(model.body_weight[0]))
     out.update(dt=dt, status=res.status_text()[0], wall_s=wall)
@@ -48,13 +48,14 @@ def main(argv=None):
     ap.add_argument("--solution", default=None)
     ap.add_argument("--steps", type=float, nargs="+", default=[5e-4, 2.5e-4, 1.25e-4, 6.25e-5])
     ap.add_argument("--seconds", type=float, default=20.0)
+    ap.add_argument("--settle", type=float, default=2.0, help="strides before this time (s) are skipped")
     ap.add_argument("--backend", default="numba" if available() else "numpy", choices=["numpy", "numba"])
     ap.add_argument("--out", default="bench_step_size.json")
     a = ap.parse_args(argv)
     sol = json.loads(Path(a.solution).read_text()) if a.solution else load_tuned("trunk_initiated")
     rows = []
     for dt in sorted(a.steps, reverse=True):
-        rows.append(stride_metrics(sol, dt, a.seconds, a.backend))
+        rows.append(stride_metrics(sol, dt, a.seconds, a.backend, a.settle))
         r = rows[-1]
         print(f"dt {dt * 1e3:8.4f} ms  {r['status']:>20s}  strides {r['strides']:3d}  " +
               "  ".join(f"{k} {r[k]:.4g}" for k in METRICS) + f"  ({r['wall_s']:.0f} s wall)", flush=True)

@@ -41,7 +41,8 @@ def main(argv=None):
     sol = json.loads(Path(a.solution).read_text())
     print(f"{'push (N, 100 ms)':>18} {'impulse (N s)':>14} {'survival':>9}")
     for size in a.sizes:
-        print(f"{size:>18.0f} {0.1 * size:>14.1f} {survival(sol, size, a.n, a.duration, backend=a.backend):>9.2f}", flush=True)
+        alive = survival(sol, size, a.n, a.duration, backend=a.backend)
+        print(f"{size:>18.0f} {0.1 * size:>14.1f} {alive:>9.2f}", flush=True)
 
 
 if __name__ == "__main__":

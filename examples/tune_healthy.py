@@ -41,6 +41,7 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--w-grf", type=float, default=Objective.w_grf, help="weight of the GRF > 1.4 BW penalty")
     ap.add_argument("--sample-every", type=int, default=Objective.sample_every, help="steps between cost samples")
+    ap.add_argument("--w-speed", type=float, default=Objective.w_speed, help="weight of the speed error")
     ap.add_argument("--w-shape", type=float, default=Objective.w_shape, help="weight of the angle-shape term")
     ap.add_argument("--w-phase", type=float, default=Objective.w_phase, help="weight of the stance/DS term")
     ap.add_argument("--start-from", default=None, help="tuned JSON to centre the search on")
@@ -49,7 +50,8 @@ def main(argv=None):
     ap.add_argument("--checkpoint", default=None)
     ap.add_argument("--out", default="tuned.json")
     a = ap.parse_args(argv)
-    objective = Objective(duration=a.duration, target_speed=a.speed, w_grf=a.w_grf, sample_every=a.sample_every,
+    objective = Objective(duration=a.duration, target_speed=a.speed, w_speed=a.w_speed, w_grf=a.w_grf,
+                          sample_every=a.sample_every,
                           w_shape=a.w_shape, w_phase=a.w_phase, backend=a.backend)
     space = SearchSpace(mode=a.mode, base=base_from_solution(a.start_from) if a.start_from else {})
     sol = tune(space, objective,

@@ -22,7 +22,7 @@ from .control import PoseHold
 from .integrate import DEFAULT_DT, SaveEvery
 
 SCENARIOS = {
-    "healthy": {"duration": 8.0, "doc": "shipped tuned trunk-initiated reflex walker at about 1.3 m/s"},
+    "healthy": {"duration": 8.0, "doc": "shipped tuned reflex walker (--controller trunk_initiated or geyer_herr)"},
     "stand": {"height_above_ground": 0.0, "duration": 1.5, "doc": "held upright, settles on its feet"},
     "drop": {"height_above_ground": 0.02, "duration": 1.0, "doc": "held upright, dropped from 2 cm"},
 }
@@ -35,7 +35,7 @@ def _run(args) -> int:
     if args.scenario == "healthy":
         from .tuned import healthy_walker
 
-        controller, x0 = healthy_walker(model, dt=args.dt, backend=args.backend)
+        controller, x0 = healthy_walker(model, mode=args.controller, dt=args.dt, backend=args.backend)
     else:
         controller = PoseHold()
         x0 = initial_state(model, standing_pose(model, sc["height_above_ground"]))
@@ -103,6 +103,8 @@ def main(argv=None) -> int:
     run.add_argument("--body-mass", type=float, default=75.0, help="kg")
     run.add_argument("--height", type=float, default=1.75, help="m")
     run.add_argument("--out", default="gaitsim_out", help="output folder")
+    run.add_argument("--controller", default="trunk_initiated", choices=["trunk_initiated", "geyer_herr"],
+                     help="healthy: which tuned reflex controller walks (trunk-initiated or leg-driven)")
     run.add_argument("--backend", default="numpy", choices=["numpy", "numba"],
                      help="numba: compiled kernels (pip install 'gaitsim[fast]'), fastest for a few walkers")
     args = ap.parse_args(argv)

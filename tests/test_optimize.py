@@ -68,3 +68,46 @@ def test_tune_checkpoints_and_resumes(tmp_path):
     assert sol2["provenance"]["generations"] == 2
     assert any("resumed" in m for m in msgs)
     assert set(sol2["gains"]) == {"G_SOL", "kp"} and sol2["provenance"]["seed"] == 3
+
+
+def _reference_gait(n_walkers=2, stride=1.1, strides=5, dt=0.002, stance=0.62, shift_pct=0.0):
+    """Results of walkers that replay the shipped measured stride (angles) with square-wave foot loads."""
+    import gaitsim as gs
+    from gaitsim.analysis import REFERENCE_ANGLES
+    from gaitsim.data.reference_gait import reference_stride
+
+    m = gs.build_model(batch_size=n_walkers)
+    ref = reference_stride()
+    t = np.arange(0.0, strides * stride, dt)
+    q = np.zeros((n_walkers, t.size, 10))
+    q[:, :, 0] = 1.2 * t
+    grf = np.zeros((n_walkers, t.size, 2, 2))
+    for leg, offset in ((0, 0.0), (1, 50.0)):
+        pct = (100.0 * t / stride + offset) % 100.0
+        grf[:, :, leg, 1] = np.where(pct < 100 * stance, m.body_weight[0], 0.0)
+        if leg == 0:
+            for joint, col in zip(("hip", "knee", "ankle"), (4, 5, 6)):
+                column, sign = REFERENCE_ANGLES[joint]
+                angle = np.radians(np.interp((pct + shift_pct) % 100.0, ref["pct_cycle"], ref[column], period=100.0))
+                q[:, :, col] = sign * angle
+    res = gs.Results(time=t, data={"q": q, "activation": np.zeros((n_walkers, t.size, len(gs.MUSCLES))),
+                                   "limit_moment": np.zeros((n_walkers, t.size, 10)), "grf": grf},
+                     status=np.array([0, 1]), status_time=np.array([np.nan, 1.5]),
+                     final_state=np.zeros((n_walkers, 1)), t_end=t[-1], n_steps=t.size, dt=dt)
+    return m, res
+
+
+def test_gait_terms_reward_the_measured_stride_and_penalize_falls():
+    from gaitsim.optimize import gait_terms
+
+    m, res = _reference_gait()
+    ob = Objective(duration=res.time[-1], w_shape=1.0, w_phase=1.0)
+    alive = np.array([res.time[-1], 1.5])
+    shape, phase = gait_terms(res, m, alive, ob)
+    assert shape[0] < 0.01  # the measured stride itself: r ~ 1 for hip, knee and ankle
+    assert phase[0] == pytest.approx(0.0)  # stance 62 %, double support 12 %: inside the ranges
+    assert shape[1] == 2.0 and phase[1] == 5.0  # fell after 0.5 s of strides: the worst values
+    m, shifted = _reference_gait(stance=0.52, shift_pct=30.0)
+    s2, p2 = gait_terms(shifted, m, alive, ob)
+    assert s2[0] > 0.3  # angles out of phase with the strides
+    assert p2[0] == pytest.approx((57 - 52) / 10 + (8 - 2) / 10, abs=0.05)  # short stance, 2 % double support
