@@ -18,8 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from . import SemiImplicitEuler, build_model, initial_state, simulate, standing_pose
+from .compiled import BACKENDS
 from .control import PoseHold
 from .integrate import DEFAULT_DT, SaveEvery
+from .reflex import MODES
 
 SCENARIOS = {
     "healthy": {"duration": 8.0, "doc": "shipped tuned reflex walker (--controller trunk_initiated or geyer_herr)"},
@@ -103,9 +105,9 @@ def main(argv=None) -> int:
     run.add_argument("--body-mass", type=float, default=75.0, help="kg")
     run.add_argument("--height", type=float, default=1.75, help="m")
     run.add_argument("--out", default="gaitsim_out", help="output folder")
-    run.add_argument("--controller", default="trunk_initiated", choices=["trunk_initiated", "geyer_herr"],
+    run.add_argument("--controller", default="trunk_initiated", choices=list(MODES),
                      help="healthy: which tuned reflex controller walks (trunk-initiated or leg-driven)")
-    run.add_argument("--backend", default="numpy", choices=["numpy", "numba"],
+    run.add_argument("--backend", default="numpy", choices=list(BACKENDS),
                      help="numba: compiled kernels (pip install 'gaitsim[fast]'), fastest for a few walkers")
     args = ap.parse_args(argv)
     try:

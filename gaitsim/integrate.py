@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import time as _time
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -61,8 +62,14 @@ class SaveFinal:
     """Keep only the final state and status (for large sweeps); no trajectories."""
 
 
-#: backend name -> (evaluate_forces, accelerations, update_state or None), filled on first use
-_BACKENDS: dict[str, tuple] = {}
+@lru_cache(maxsize=None)
+def _backend_functions(backend: str):
+    """(evaluate_forces, accelerations, update_state or None) of a backend, resolved once."""
+    if backend == "numba":
+        from . import compiled
+
+        return compiled.evaluate_forces, compiled.accelerations, compiled.update_state
+    return evaluate_forces, accelerations, None
 
 
 @dataclass(frozen=True)
@@ -77,21 +84,9 @@ class SemiImplicitEuler:
     backend: str = "numpy"
 
     def __post_init__(self):
-        if self.backend not in ("numpy", "numba"):
-            raise ValueError(f"backend must be 'numpy' or 'numba', got {self.backend!r}")
-        if self.backend == "numba":
-            from .compiled import require
+        from .compiled import check_backend
 
-            require()
-        _BACKENDS.setdefault(self.backend, self._physics())
-
-    def _physics(self):
-        """(evaluate_forces, accelerations, update_state or None) of the backend."""
-        if self.backend == "numba":
-            from . import compiled
-
-            return compiled.evaluate_forces, compiled.accelerations, compiled.update_state
-        return evaluate_forces, accelerations, None
+        check_backend(self.backend)
 
     def step(self, model: Model, t: float, x: np.ndarray, memory: np.ndarray, layout: StateLayout, controller,
              dt: float):
@@ -102,7 +97,7 @@ class SemiImplicitEuler:
         nb = x.shape[1]
         anchor = x[blk["anchor"]].reshape(2, 2, nb)
         mode = x[blk["mode"]].reshape(2, 2, nb)
-        forces, solve, update = _BACKENDS[self.backend] if self.backend in _BACKENDS else self._physics()
+        forces, solve, update = _backend_functions(self.backend)
         fs = forces(model, q, qd, act, lce, anchor, mode)
         out = controller(t, fs, memory)
         qdd = solve(model, fs, out.torque, out.damping, dt)

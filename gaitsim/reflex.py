@@ -152,12 +152,12 @@ class ReflexController:
     def __post_init__(self):
         if self.mode not in MODES:
             raise ValueError(f"ReflexController.mode must be one of {MODES}, got {self.mode!r}")
-        if self.backend not in ("numpy", "numba"):
-            raise ValueError(f"ReflexController.backend must be 'numpy' or 'numba', got {self.backend!r}")
-        if self.backend == "numba":
-            from .compiled import reflex_excitation, require
+        from .compiled import check_backend
 
-            require()
+        check_backend(self.backend, "ReflexController.backend")
+        if self.backend == "numba":
+            from .compiled import reflex_excitation
+
             self._compiled = reflex_excitation
         self.line = DelayLine([d for _, d in self.SIGNALS], self.dt)
         self.memory_size = self.line.size + self.N_PHASE
@@ -187,7 +187,7 @@ class ReflexController:
     def initial_memory(self, model: Model, q: np.ndarray, qdot: np.ndarray) -> np.ndarray:
         b = model.batch_size
         self.g = self._gain_arrays(b)
-        self._gain_table = None  # the compiled backend's (B, n_gains) copy, made on first use
+        self._compiled_inputs = None  # the compiled backend's copies of gains etc., made on first use
         self._fmax = model.muscles.f_max
         self._lopt = model.muscles.l_opt
         self._vmax = model.muscles.v_max * model.muscles.l_opt

@@ -86,7 +86,7 @@ PAIR_J, PAIR_K = (np.array(v, dtype=np.intp) for v in zip(*[(j, k) for k in rang
 _N_PAIRS = len(PAIR_J)
 #: per angle a, the velocity-product terms that act on it: pairs it heads (term p) and pairs it
 #: ends (term n_pairs + p); an index table for the fixed-order ``gather_sum``
-_BIAS_TERMS = padded_index([list(np.flatnonzero(PAIR_J == a)) + list(_N_PAIRS + np.flatnonzero(PAIR_K == a))
+BIAS_TERMS = padded_index([list(np.flatnonzero(PAIR_J == a)) + list(_N_PAIRS + np.flatnonzero(PAIR_K == a))
                             for a in range(N_ANGLES)], pad=2 * _N_PAIRS)
 
 
@@ -220,7 +220,7 @@ def mass_matrix_and_forces(sk: SkeletonConstants, psi: np.ndarray, psidot: np.nd
     f[0] = seq_sum(my * thd2)  # -h_x = sum_j (w_x cos - w_y sin) thd^2
     f[1] = -seq_sum(mx * thd2) - sk.mass_total * sk.gravity
     terms = np.concatenate([-dM * thd2[PAIR_K], dM * thd2[PAIR_J]])  # on theta_j, then on theta_k
-    f[2:] = gather_sum(terms, _BIAS_TERMS) - sk.gravity * my
+    f[2:] = gather_sum(terms, BIAS_TERMS) - sk.gravity * my
     return M, f, (cs, sn)
 
 

@@ -21,9 +21,10 @@ The first call compiles the kernels (about 30 s; cached on disk afterwards).
 All arrays are batch-last, as in the numpy code; see ``dynamics.ForceState`` for shapes and units.
 """
 
-from ._numba import available, require
+from ._numba import BACKENDS, available, check_backend, require
 from .physics import accelerations, evaluate_forces
 from .reflex import reflex_excitation
 from .update import update_state
 
-__all__ = ["accelerations", "available", "evaluate_forces", "reflex_excitation", "require", "update_state"]
+__all__ = ["BACKENDS", "accelerations", "available", "check_backend", "evaluate_forces", "reflex_excitation",
+           "require", "update_state"]

@@ -19,3 +19,15 @@ def require() -> None:
     """Raise a clear ImportError when numba is missing."""
     if numba is None:
         raise ImportError('the numba backend needs numba: pip install "gaitsim[fast]" (or pip install numba)')
+
+
+BACKENDS = ("numpy", "numba")
+
+
+def check_backend(value: str, field: str = "backend") -> None:
+    """Raise ValueError naming ``field`` unless ``value`` is a known backend; ImportError if
+    ``"numba"`` is asked for without numba installed."""
+    if value not in BACKENDS:
+        raise ValueError(f"{field} must be 'numpy' or 'numba', got {value!r}")
+    if value == "numba":
+        require()

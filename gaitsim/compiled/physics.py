@@ -9,7 +9,7 @@ from .. import muscles as mus
 from ..contact import MODE_AIR, MODE_SLIP_BWD, MODE_SLIP_FWD, MODE_STICK
 from ..dynamics import _PARENT_OF as _PARENT_TUPLE
 from ..model import COORD_PAIRS, MUSCLE_PAIRS, PAIR_COORD_INDEX, PAIR_MUSCLE_INDEX, Model
-from ..skeleton import _BIAS_TERMS, PAIR_J, PAIR_K
+from ..skeleton import BIAS_TERMS, PAIR_J, PAIR_K
 from ._numba import njit, numba, require
 
 _PARENT_OF = np.array(_PARENT_TUPLE, dtype=np.intp)
@@ -451,7 +451,7 @@ def evaluate_forces(model: Model, q, qdot, act, lce, anchor, mode):
     lim_m, lim_d = e((10, nb)), e((10, nb))
     _forces_kernel(q, qdot, act, lce, anchor, mode,
                    sk.mass_total, sk.w, sk.A_pair, sk.B_pair, sk.A_diag, sk.leg_links, sk.gravity, PAIR_J, PAIR_K,
-                   _BIAS_TERMS, PAIR_COORD_INDEX, pp.arm_cos, pp.arm_sin, pp.arm_const, pp.length_const, pp.l_ref,
+                   BIAS_TERMS, PAIR_COORD_INDEX, pp.arm_cos, pp.arm_sin, pp.arm_const, pp.length_const, pp.l_ref,
                    MUSCLE_PAIRS, COORD_PAIRS, PAIR_MUSCLE_INDEX,
                    mp.f_max, mp.l_opt, mp.l_slack, mp.v_max, mp.ref_strain, mp.pe_factor,
                    cp.sphere_x, cp.sphere_y, cp.radius, cp.normal_stiffness, cp.normal_damping_velocity,

@@ -176,13 +176,15 @@ def reflex_excitation(ctrl, t: float, fs, memory) -> np.ndarray:
     """Compiled ``ReflexController.__call__`` (excitation (n_muscles, B); ``memory`` updated in place)."""
     require()
     nb = fs.q.shape[1]
-    if getattr(ctrl, "_gain_table", None) is None or ctrl._gain_table.shape[0] != nb:
-        ctrl._gain_table = np.ascontiguousarray(np.stack([ctrl.g[n] for n in _KERNEL_GAIN_ORDER], axis=1))
-        ctrl._v_scale = np.ascontiguousarray(ctrl._vmax)
+    inputs = getattr(ctrl, "_compiled_inputs", None)
+    if inputs is None or inputs[0].shape[0] != nb:  # made once per controller set-up, not per step
+        gains = np.ascontiguousarray(np.stack([ctrl.g[n] for n in _KERNEL_GAIN_ORDER], axis=1))
+        inputs = (gains, np.ascontiguousarray(ctrl._vmax), ctrl.line.steps.astype(np.int64))
+        ctrl._compiled_inputs = inputs
+    gains, v_scale, delay_steps = inputs
     exc = np.empty((fs.force.shape[0], nb))
     line = ctrl.line
-    _reflex_kernel(line.step_index(t), ctrl.mode == "trunk_initiated", ctrl._gain_table, fs.force,
+    _reflex_kernel(line.step_index(t), ctrl.mode == "trunk_initiated", gains, fs.force,
                    fs.fiber_length_norm, fs.fiber_velocity, fs.fn, fs.sphere_pos, fs.psi, fs.psidot, fs.q, fs.qdot,
-                   ctrl._fmax, ctrl._v_scale, ctrl._bw, line.steps.astype(np.int64), line.n_slots, line.size,
-                   memory, exc)
+                   ctrl._fmax, v_scale, ctrl._bw, delay_steps, line.n_slots, line.size, memory, exc)
     return exc
