@@ -17,7 +17,9 @@ Objective (lower is better), after SCONE's gait measures (reflex_walker.md secti
                                                     # measured stride (analysis.angle_agreement); 2 if
                                                     # fewer than two strides after ``settle``
       + w_phase * (distance of stance % from 57-66 and of double support % from 8-14) / 10 %
-                                                    # normative ranges (science_notes 1.2); 5 if no strides
+                                                    # the walking issue's target ranges (normal: stance
+                                                    # 60-62 %, each double support 10-12 %, Perry via
+                                                    # research/science_notes.md 1.1); 5 if no strides
 
 The last two terms are off by default (weights 0); they use strides after ``settle`` seconds.
 
@@ -72,8 +74,8 @@ class Objective:
     w_phase: float = 0.0
     settle: float = 1.0  # s of start-up ignored by the shape and phase terms
     backend: str = "numpy"  # "numba": compiled kernels (gaitsim.compiled), ~10x faster at 16-32 walkers
-    stance_range: tuple[float, float] = (57.0, 66.0)  # % of the cycle
-    double_support_range: tuple[float, float] = (8.0, 14.0)  # % of the cycle, each
+    stance_range: tuple[float, float] = (57.0, 66.0)  # % of the cycle (walking issue; Perry 60-62 %)
+    double_support_range: tuple[float, float] = (8.0, 14.0)  # % of the cycle, each (issue; Perry 10-12 %)
 
 
 @dataclass
