@@ -14,8 +14,6 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
-
 import gaitsim as gs
 from gaitsim import analysis
 from gaitsim.tuned import walker_from_solutions
@@ -43,12 +41,7 @@ def report(model, res, i: int = 0) -> dict:
         strikes = ev.strikes[-min(ev.strikes.size, 21):]
         grf = analysis.cycles(t, fy_r / bw, strikes)
         g, _ = analysis.mean_sd(grf)
-        stance = g[: 65]
-        first = int(np.argmax(stance[:35]))
-        second = 35 + int(np.argmax(stance[35:65]))
-        out["grf_peak1_bw"] = float(g[first])
-        out["grf_peak2_bw"] = float(g[second])
-        out["grf_trough_bw"] = float(g[first:second + 1].min()) if second > first else float("nan")
+        out["grf_peak1_bw"], out["grf_peak2_bw"], out["grf_trough_bw"] = analysis.grf_double_hump(g)
         ia = gs.COORDINATES.index("ankle_angle_r")
         power = res["muscle_moment"][i, :, ia] * res["qdot"][i, :, ia] / mass  # W/kg
         p, _ = analysis.mean_sd(analysis.cycles(t, power, strikes))

@@ -44,6 +44,11 @@ def main(argv=None):
     ap.add_argument("--w-speed", type=float, default=Objective.w_speed, help="weight of the speed error")
     ap.add_argument("--w-shape", type=float, default=Objective.w_shape, help="weight of the angle-shape term")
     ap.add_argument("--w-phase", type=float, default=Objective.w_phase, help="weight of the stance/DS term")
+    ap.add_argument("--w-hump", type=float, default=Objective.w_hump,
+                    help="weight of the GRF double-hump term (peaks 1.0-1.35 BW, trough 0.1 below)")
+    ap.add_argument("--dt", type=float, default=Objective.dt, help="integration step (s)")
+    ap.add_argument("--settle", type=float, default=Objective.settle,
+                    help="seconds of start-up ignored by the shape and phase terms")
     ap.add_argument("--start-from", default=None, help="tuned JSON to centre the search on")
     ap.add_argument("--backend", default="numpy", choices=["numpy", "numba"],
                     help="numba: compiled kernels, several times faster per generation (pip install '.[fast]')")
@@ -52,7 +57,8 @@ def main(argv=None):
     a = ap.parse_args(argv)
     objective = Objective(duration=a.duration, target_speed=a.speed, w_speed=a.w_speed, w_grf=a.w_grf,
                           sample_every=a.sample_every,
-                          w_shape=a.w_shape, w_phase=a.w_phase, backend=a.backend)
+                          w_shape=a.w_shape, w_phase=a.w_phase, w_hump=a.w_hump, settle=a.settle, dt=a.dt,
+                          backend=a.backend)
     space = SearchSpace(mode=a.mode, base=base_from_solution(a.start_from) if a.start_from else {})
     sol = tune(space, objective,
                generations=a.generations, popsize=a.popsize, sigma0=a.sigma, seed=a.seed,

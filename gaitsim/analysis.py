@@ -173,6 +173,16 @@ def angle_agreement(time, angles: dict, strikes) -> dict:
     return out
 
 
+def grf_double_hump(curve_bw: np.ndarray) -> tuple[float, float, float]:
+    """(first peak, second peak, trough between them) of a mean vertical GRF curve in body weights
+    over one stride (101 points from heel strike): the first peak is the maximum over 0-35 % of the
+    cycle (loading response), the second over 35-65 % (push-off), the trough the minimum between."""
+    g = np.asarray(curve_bw, float)
+    first = int(np.argmax(g[:35]))
+    second = 35 + int(np.argmax(g[35:65]))
+    return float(g[first]), float(g[second]), float(g[first:second + 1].min())
+
+
 def joint_power(moment, angular_velocity):
     """Joint power (W) = moment (N m) x angular velocity (rad/s); positive = generation."""
     return np.asarray(moment) * np.asarray(angular_velocity)

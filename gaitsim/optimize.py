@@ -20,8 +20,14 @@ Objective (lower is better), after SCONE's gait measures (reflex_walker.md secti
                                                     # the walking issue's target ranges (normal: stance
                                                     # 60-62 %, each double support 10-12 %, Perry via
                                                     # research/science_notes.md 1.1); 5 if no strides
+      + w_hump * (distance of both mean vertical GRF peaks from 1.0-1.35 BW
+                  + shortfall of the trough below 0.1 BW under the lower peak) / 0.1 BW
+                                                    # the issue's double-hump target, on the mean right
+                                                    # stride (analysis.grf_double_hump); 5 if no strides
 
-The last two terms are off by default (weights 0); they use strides after ``settle`` seconds.
+The last three terms are off by default (weights 0); they use strides after ``settle`` seconds.
+The w_grf term averages over time, so a short heel-strike impact barely moves it; w_hump acts on
+the peaks of the mean stride instead.
 
 A walker standing still scores (v_target)^2 w_speed, so walking beats standing (feasibility.md
 pitfall 8). ``tune`` is seeded, writes a checkpoint after every generation (resume by calling
@@ -72,10 +78,13 @@ class Objective:
     sample_every: int = 8  # steps between saved samples used by the objective (2 ms: catches impacts)
     w_shape: float = 0.0
     w_phase: float = 0.0
-    settle: float = 1.0  # s of start-up ignored by the shape and phase terms
+    w_hump: float = 0.0
+    settle: float = 1.0  # s of start-up ignored by the shape, phase and hump terms
     backend: str = "numpy"  # "numba": compiled kernels (gaitsim.compiled), ~10x faster at 16-32 walkers
     stance_range: tuple[float, float] = (57.0, 66.0)  # % of the cycle (walking issue; Perry 60-62 %)
     double_support_range: tuple[float, float] = (8.0, 14.0)  # % of the cycle, each (issue; Perry 10-12 %)
+    grf_peak_range: tuple[float, float] = (1.0, 1.35)  # BW, both vertical GRF peaks (walking issue)
+    grf_trough_margin: float = 0.1  # BW, trough at least this far below both peaks (walking issue)
 
 
 @dataclass
@@ -156,16 +165,17 @@ def measures(res, model, objective: Objective, x0) -> dict:
     cost = (100.0 * (1.0 - alive / T) + objective.w_speed * (speed - objective.target_speed) ** 2
             + objective.w_effort * effort + objective.w_limit * limit + objective.w_grf * grf)
     out = {"cost": cost, "alive": alive, "speed": speed, "effort": effort, "limit": limit, "grf": grf}
-    if objective.w_shape > 0 or objective.w_phase > 0:
-        shape, phase = gait_terms(res, model, alive, objective)
-        out["cost"] = cost + objective.w_shape * shape + objective.w_phase * phase
-        out.update(shape=shape, phase=phase)
+    if objective.w_shape > 0 or objective.w_phase > 0 or objective.w_hump > 0:
+        shape, phase, hump = gait_terms(res, model, alive, objective)
+        out["cost"] = cost + objective.w_shape * shape + objective.w_phase * phase + objective.w_hump * hump
+        out.update(shape=shape, phase=phase, hump=hump)
     return out
 
 
-def gait_terms(res, model, alive, objective: Objective) -> tuple[np.ndarray, np.ndarray]:
-    """Per walker: angle-shape misfit mean_j (1 - r_j) in [0, 2] and the phase misfit (stance
-    and double support outside their ranges, per 10 % of the cycle), over the right strides after
+def gait_terms(res, model, alive, objective: Objective) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per walker: angle-shape misfit mean_j (1 - r_j) in [0, 2], the phase misfit (stance
+    and double support outside their ranges, per 10 % of the cycle) and the double-hump misfit
+    (GRF peaks outside their range and trough shortfall, per 0.1 BW), over the right strides after
     ``objective.settle`` while alive. Needs ``q`` and ``grf`` saved. Post-processing, one walker at
     a time (a few ms each), never on the integration path."""
     from . import analysis
@@ -173,7 +183,7 @@ def gait_terms(res, model, alive, objective: Objective) -> tuple[np.ndarray, np.
 
     t = res.time
     b = res.batch_size
-    shape, phase = np.full(b, 2.0), np.full(b, 5.0)
+    shape, phase, hump = np.full(b, 2.0), np.full(b, 5.0), np.full(b, 5.0)
     ih, ik, ia = (COORDINATES.index(c) for c in ("hip_flexion_r", "knee_angle_r", "ankle_angle_r"))
     lo_st, hi_st = objective.stance_range
     lo_ds, hi_ds = objective.double_support_range
@@ -193,7 +203,13 @@ def gait_terms(res, model, alive, objective: Objective) -> tuple[np.ndarray, np.
         shape[i] = float(np.mean(np.where(np.isfinite(r), 1.0 - r, 2.0)))
         s, d = st["stance_pct"], st["double_support_pct"]
         phase[i] = (max(lo_st - s, 0.0) + max(s - hi_st, 0.0) + max(lo_ds - d, 0.0) + max(d - hi_ds, 0.0)) / 10.0
-    return shape, phase
+        g, _ = analysis.mean_sd(analysis.cycles(tt, fy_r / bw, strikes))
+        p1, p2, trough = analysis.grf_double_hump(g)
+        lo_p, hi_p = objective.grf_peak_range
+        miss = sum(max(lo_p - p, 0.0) + max(p - hi_p, 0.0) for p in (p1, p2))
+        miss += max(trough - (min(p1, p2) - objective.grf_trough_margin), 0.0)
+        hump[i] = miss / 0.1
+    return shape, phase, hump
 
 
 def _eval_chunk(args):

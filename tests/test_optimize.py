@@ -103,11 +103,33 @@ def test_gait_terms_reward_the_measured_stride_and_penalize_falls():
     m, res = _reference_gait()
     ob = Objective(duration=res.time[-1], w_shape=1.0, w_phase=1.0)
     alive = np.array([res.time[-1], 1.5])
-    shape, phase = gait_terms(res, m, alive, ob)
+    shape, phase, hump = gait_terms(res, m, alive, ob)
     assert shape[0] < 0.01  # the measured stride itself: r ~ 1 for hip, knee and ankle
     assert phase[0] == pytest.approx(0.0)  # stance 62 %, double support 12 %: inside the ranges
-    assert shape[1] == 2.0 and phase[1] == 5.0  # fell after 0.5 s of strides: the worst values
+    assert shape[1] == 2.0 and phase[1] == 5.0 and hump[1] == 5.0  # fell after 0.5 s of strides: the worst values
+    assert hump[0] == pytest.approx(1.0)  # square-wave load: peaks 1.0 BW are in range, but no trough (0.1 short)
     m, shifted = _reference_gait(stance=0.52, shift_pct=30.0)
-    s2, p2 = gait_terms(shifted, m, alive, ob)
+    s2, p2, _ = gait_terms(shifted, m, alive, ob)
     assert s2[0] > 0.3  # angles out of phase with the strides
     assert p2[0] == pytest.approx((57 - 52) / 10 + (8 - 2) / 10, abs=0.05)  # short stance, 2 % double support
+
+
+def test_hump_term_is_zero_for_a_double_hump_and_counts_an_impact_peak():
+    from gaitsim.optimize import gait_terms
+
+    m, res = _reference_gait()
+    t, stance = res.time, 0.62
+    ob = Objective(duration=t[-1], w_hump=1.0)
+    alive = np.array([t[-1], t[-1]])
+    grf = res["grf"].copy()
+    pct = (100.0 * t / 1.1) % 100.0
+    s = np.clip(pct / (100.0 * stance), 0.0, 1.0)
+    u = np.sin(np.pi * s)
+    hump = (u - 0.6 * u**3) * (1.2 / (1.0 / np.sqrt(1.8) - 0.6 / 1.8**1.5))  # peaks 1.2 BW, trough 0.97 BW
+    grf[0, :, 0, 1] = np.where(pct < 100 * stance, hump * m.body_weight[0], 0.0)
+    impact = hump + 0.6 * np.exp(-(((pct - 10.0) / 2.0) ** 2))  # an impact spike on the loading hump: ~1.6 BW
+    grf[1, :, 0, 1] = np.where(pct < 100 * stance, impact * m.body_weight[0], 0.0)
+    res.data["grf"] = grf
+    _, _, h = gait_terms(res, m, alive, ob)
+    assert h[0] == pytest.approx(0.0, abs=1e-6)
+    assert h[1] > 1.0  # first peak above 1.35 BW by more than 0.1 BW

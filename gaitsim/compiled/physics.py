@@ -8,6 +8,7 @@ import numpy as np
 from .. import muscles as mus
 from ..contact import MODE_AIR, MODE_SLIP_BWD, MODE_SLIP_FWD, MODE_STICK
 from ..dynamics import _PARENT_OF as _PARENT_TUPLE
+from ..dynamics import ForceState
 from ..model import COORD_PAIRS, MUSCLE_PAIRS, PAIR_COORD_INDEX, PAIR_MUSCLE_INDEX, Model
 from ..skeleton import BIAS_TERMS, PAIR_J, PAIR_K
 from ._numba import njit, numba, require
@@ -24,37 +25,24 @@ _EPS = mus._DEN_EPS
 
 if numba is not None:
 
-    @njit(cache=True, inline="always")
+    @njit(cache=True, inline="always", error_model="numpy")
     def _sgn(x):
         return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
 
-    @njit(cache=True)
-    def _ldl_solve_inplace(A, rhs, d):
-        """Solve A x = rhs for a small symmetric positive definite A by LDL^T.
+    @njit(cache=True, inline="always", error_model="numpy")
+    def _gather_sum(src, idx, out, row):
+        """out[row] = src[idx[0]] + src[idx[1]] + ..., summed left to right (as ``model.gather_sum``),
+        with the batch innermost."""
+        nb = out.shape[1]
+        i0 = idx[0]
+        for b in range(nb):
+            out[row, b] = src[i0, b]
+        for k in range(1, idx.shape[0]):
+            ik = idx[k]
+            for b in range(nb):
+                out[row, b] += src[ik, b]
 
-        A's strict lower triangle is overwritten by L, ``d`` (scratch, n) by D, ``rhs`` by x.
-        """
-        n = rhs.shape[0]
-        for j in range(n):
-            dj = A[j, j]
-            for k in range(j):
-                dj -= A[j, k] * A[j, k] * d[k]
-            d[j] = dj
-            for i in range(j + 1, n):
-                lij = A[i, j]
-                for k in range(j):
-                    lij -= A[i, k] * A[j, k] * d[k]
-                A[i, j] = lij / dj
-        for i in range(n):
-            for k in range(i):
-                rhs[i] -= A[i, k] * rhs[k]
-        for i in range(n - 1, -1, -1):
-            xi = rhs[i] / d[i]
-            for k in range(i + 1, n):
-                xi -= A[k, i] * rhs[k]
-            rhs[i] = xi
-
-    @njit(cache=True)
+    @njit(cache=True, error_model="numpy")
     def _forces_kernel(q, qdot, act, lce, anchor_in, mode_in,
                        mass_total, w, A_pair, B_pair, A_diag, leg_links, gravity, pair_j, pair_k, bias_terms,
                        pair_coord, arm_cos, arm_sin, arm_const, length_const, l_ref, muscle_pairs, coord_pairs,
@@ -65,101 +53,121 @@ if numba is not None:
                        use_muscles, use_contact, use_limits, regularized,
                        psi, psidot, M, bias, l_mtu, arms, f_se, v_ce, dv_dl, f_l, l_norm, mmom,
                        pos, vel, jac, fn, ft, cn, ct, anchor, mode, lim_m, lim_d):
+        # Every stage is a loop over the batch innermost, on rows that are contiguous in the
+        # batch: the compiler vectorizes these loops across walkers (SIMD), which the scalar
+        # walker-by-walker form could not. Per walker the arithmetic is the numpy reference's.
         nb = q.shape[1]
         n_pair = pair_j.shape[0]
         n_mp = arm_cos.shape[0]
         n_mus = l_ref.shape[0]
-        # per-walker scratch rows, allocated once (heap allocations inside the loop cost ~0.1 us each)
-        n_s = 63 + 2 * n_pair + 1 + 2 * (n_mp + 1)
-        scratch = np.empty((nb, n_s))
-        for b in range(nb):
-            row = scratch[b]
-            cs = row[0:8]
-            sn = row[8:16]
-            thd2 = row[16:24]
-            mx = row[24:32]
-            my = row[32:40]
-            terms = row[40:40 + 2 * n_pair + 1]
-            dl = row[41 + 2 * n_pair:42 + 2 * n_pair + n_mp]
-            tq = row[42 + 2 * n_pair + n_mp:43 + 2 * n_pair + 2 * n_mp]
-            cq = row[43 + 2 * n_pair + 2 * n_mp:53 + 2 * n_pair + 2 * n_mp]
-            sq = row[53 + 2 * n_pair + 2 * n_mp:63 + 2 * n_pair + 2 * n_mp]
-            # --- absolute coordinates (skeleton.abs_from_rel) ---
-            for src, dst in ((q, psi), (qdot, psidot)):
+        cs = np.empty((8, nb))
+        sn = np.empty((8, nb))
+        thd2 = np.empty((8, nb))
+        mx = np.empty((8, nb))
+        my = np.empty((8, nb))
+        terms = np.empty((2 * n_pair + 1, nb))
+        # --- absolute coordinates (skeleton.abs_from_rel) ---
+        for src, dst in ((q, psi), (qdot, psidot)):
+            for b in range(nb):
                 dst[0, b] = src[0, b]
                 dst[1, b] = src[1, b]
                 dst[2, b] = src[2, b]
                 dst[3, b] = src[2, b] + src[3, b]
-                for leg in range(2):
-                    o = 4 + 3 * leg
+            for leg in range(2):
+                o = 4 + 3 * leg
+                for b in range(nb):
                     c0 = src[o, b]
                     c1 = c0 + src[o + 1, b]
                     c2 = c1 + src[o + 2, b]
                     dst[o, b] = c0 + src[2, b]
                     dst[o + 1, b] = c1 + src[2, b]
                     dst[o + 2, b] = c2 + src[2, b]
-            # --- mass matrix and velocity/gravity forces (skeleton.mass_matrix_and_forces) ---
-            for i in range(8):
-                cs[i] = np.cos(psi[2 + i, b])
-                sn[i] = np.sin(psi[2 + i, b])
-                thd2[i] = psidot[2 + i, b] * psidot[2 + i, b]
-                mx[i] = -w[0, i, b] * sn[i] - w[1, i, b] * cs[i]
-                my[i] = w[0, i, b] * cs[i] - w[1, i, b] * sn[i]
-            for i in range(10):
-                for j in range(10):
+        # --- mass matrix and velocity/gravity forces (skeleton.mass_matrix_and_forces) ---
+        # cos/sin of the 10 coordinates and of the 8 absolute angles (libm calls, not vectorized:
+        # their own loops). The angle-addition identities would save 8 of the 18 pairs, but their
+        # rounding-level differences from the numpy reference grow past 1e-9 within 0.5 s of walking.
+        cq = np.empty((10, nb))
+        sq = np.empty((10, nb))
+        for i in range(10):
+            for b in range(nb):
+                cq[i, b] = np.cos(q[i, b])
+                sq[i, b] = np.sin(q[i, b])
+        for i in range(8):
+            for b in range(nb):
+                cs[i, b] = np.cos(psi[2 + i, b])
+                sn[i, b] = np.sin(psi[2 + i, b])
+        for i in range(8):
+            for b in range(nb):
+                thd2[i, b] = psidot[2 + i, b] * psidot[2 + i, b]
+                mx[i, b] = -w[0, i, b] * sn[i, b] - w[1, i, b] * cs[i, b]
+                my[i, b] = w[0, i, b] * cs[i, b] - w[1, i, b] * sn[i, b]
+        for i in range(10):
+            for j in range(10):
+                for b in range(nb):
                     M[i, j, b] = 0.0
+        for b in range(nb):
             M[0, 0, b] = mass_total[b]
             M[1, 1, b] = mass_total[b]
-            for i in range(8):
-                M[0, 2 + i, b] = mx[i]
-                M[2 + i, 0, b] = mx[i]
-                M[1, 2 + i, b] = my[i]
-                M[2 + i, 1, b] = my[i]
+        for i in range(8):
+            for b in range(nb):
+                M[0, 2 + i, b] = mx[i, b]
+                M[2 + i, 0, b] = mx[i, b]
+                M[1, 2 + i, b] = my[i, b]
+                M[2 + i, 1, b] = my[i, b]
                 M[2 + i, 2 + i, b] = A_diag[i, b]
-            terms[2 * n_pair] = 0.0
-            for p in range(n_pair):
-                j = pair_j[p]
-                k = pair_k[p]
-                cosd = cs[j] * cs[k] + sn[j] * sn[k]
-                sind = cs[j] * sn[k] - sn[j] * cs[k]
+        for b in range(nb):
+            terms[2 * n_pair, b] = 0.0
+        for p in range(n_pair):
+            j = pair_j[p]
+            k = pair_k[p]
+            for b in range(nb):
+                cosd = cs[j, b] * cs[k, b] + sn[j, b] * sn[k, b]
+                sind = cs[j, b] * sn[k, b] - sn[j, b] * cs[k, b]
                 m = A_pair[p, b] * cosd + B_pair[p, b] * sind
                 M[2 + j, 2 + k, b] = m
                 M[2 + k, 2 + j, b] = m
                 dm = B_pair[p, b] * cosd - A_pair[p, b] * sind
-                terms[p] = -dm * thd2[k]
-                terms[n_pair + p] = dm * thd2[j]
-            s0 = my[0] * thd2[0]
-            s1 = mx[0] * thd2[0]
-            for i in range(1, 8):
-                s0 += my[i] * thd2[i]
-                s1 += mx[i] * thd2[i]
-            bias[0, b] = s0
-            bias[1, b] = -s1 - mass_total[b] * gravity[b]
-            for a in range(8):
-                acc = terms[bias_terms[a, 0]]
-                for k in range(1, bias_terms.shape[1]):
-                    acc += terms[bias_terms[a, k]]
-                bias[2 + a, b] = acc - gravity[b] * my[a]
+                terms[p, b] = -dm * thd2[k, b]
+                terms[n_pair + p, b] = dm * thd2[j, b]
+        for b in range(nb):
+            bias[0, b] = my[0, b] * thd2[0, b]
+            bias[1, b] = mx[0, b] * thd2[0, b]
+        for i in range(1, 8):
+            for b in range(nb):
+                bias[0, b] += my[i, b] * thd2[i, b]
+                bias[1, b] += mx[i, b] * thd2[i, b]
+        for b in range(nb):
+            bias[1, b] = -bias[1, b] - mass_total[b] * gravity[b]
+        for a in range(8):
+            _gather_sum(terms, bias_terms[a], bias, 2 + a)
+            for b in range(nb):
+                bias[2 + a, b] = bias[2 + a, b] - gravity[b] * my[a, b]
 
-            # --- muscles (model.path_geometry, muscles.fiber_dynamics, muscle_generalized_forces) ---
-            if use_muscles:
-                dl[n_mp] = 0.0
-                for i in range(10):
-                    cq[i] = np.cos(q[i, b])
-                    sq[i] = np.sin(q[i, b])
-                for p in range(n_mp):
-                    c = pair_coord[p]
-                    cqc = cq[c]
-                    sqc = sq[c]
+        # --- muscles (model.path_geometry, muscles.fiber_dynamics, muscle_generalized_forces) ---
+        if use_muscles:
+            dl = np.empty((n_mp + 1, nb))
+            tq = np.empty((n_mp + 1, nb))
+            for b in range(nb):
+                dl[n_mp, b] = 0.0
+                tq[n_mp, b] = 0.0
+            for p in range(n_mp):
+                c = pair_coord[p]
+                for b in range(nb):
+                    cqc = cq[c, b]
+                    sqc = sq[c, b]
                     arms[p, b] = arm_cos[p, b] * cqc + arm_sin[p, b] * sqc + arm_const[p, b]
-                    dl[p] = length_const[p, b] - (arm_cos[p, b] * sqc - arm_sin[p, b] * cqc
-                                                  + arm_const[p, b] * q[c, b])
-                for m in range(n_mus):
-                    acc = dl[muscle_pairs[m, 0]]
-                    for k in range(1, muscle_pairs.shape[1]):
-                        acc += dl[muscle_pairs[m, k]]
-                    lm = l_ref[m, b] + acc
-                    l_mtu[m, b] = lm
+                    dl[p, b] = length_const[p, b] - (arm_cos[p, b] * sqc - arm_sin[p, b] * cqc
+                                                      + arm_const[p, b] * q[c, b])
+            for m in range(n_mus):
+                _gather_sum(dl, muscle_pairs[m], l_mtu, m)
+                for b in range(nb):
+                    l_mtu[m, b] = l_ref[m, b] + l_mtu[m, b]
+                    x = (lce[m, b] / l_opt[m, b] - 1.0) / _FL_W
+                    f_l[m, b] = _FL_C * ((x * abs(x)) * x)  # exponent; exp taken below
+                for b in range(nb):  # libm exp: its own loop
+                    f_l[m, b] = np.exp(f_l[m, b])
+                for b in range(nb):
+                    lm = l_mtu[m, b]
                     lo = l_opt[m, b]
                     fm = f_max[m, b]
                     ln = lce[m, b] / lo
@@ -180,23 +188,25 @@ if numba is not None:
                     dbe = 2.0 * fm * xb / (0.5 * _FL_W)
                     x = (ln - 1.0) / _FL_W
                     xa = x * abs(x)
-                    fl = np.exp(_FL_C * (xa * x))
+                    fl = f_l[m, b]
                     dfl = fl * (3.0 * _FL_C / _FL_W) * xa
                     num = fse + fbe
                     den = act[m, b] * fm * fl + fpe + _EPS * fm
                     ratio = num / den
-                    if ratio <= 1.0:
-                        fs_ = min(ratio, 1.0)
-                        vn = (fs_ - 1.0) / (_K * fs_ + 1.0)
-                        dvn = (1.0 + _K) / ((_K * fs_ + 1.0) * (_K * fs_ + 1.0))
-                    elif ratio <= _N:
-                        fc = min(max(ratio, 1.0), _N)
-                        d2 = (_N - 1.0) - _EK * (fc - _N)
-                        vn = (fc - 1.0) / d2
-                        dvn = (d2 + _EK * (fc - 1.0)) / (d2 * d2)
-                    else:
-                        vn = 1.0 + _SLOPE * (ratio - _N)
-                        dvn = _SLOPE
+                    # the three branches of muscles.velocity_from_force_ratio, all evaluated and
+                    # then selected (branch-free, so the loop vectorizes)
+                    fs_ = min(ratio, 1.0)
+                    v1 = (fs_ - 1.0) / (_K * fs_ + 1.0)
+                    dv1 = (1.0 + _K) / ((_K * fs_ + 1.0) * (_K * fs_ + 1.0))
+                    fc = min(max(ratio, 1.0), _N)
+                    d2 = (_N - 1.0) - _EK * (fc - _N)
+                    v2 = (fc - 1.0) / d2
+                    dv2 = (d2 + _EK * (fc - 1.0)) / (d2 * d2)
+                    v3 = 1.0 + _SLOPE * (ratio - _N)
+                    short = ratio <= 1.0
+                    mid = ratio <= _N
+                    vn = v1 if short else (v2 if mid else v3)
+                    dvn = dv1 if short else (dv2 if mid else _SLOPE)
                     dnum = -kse + dbe / lo
                     dden = (act[m, b] * fm * dfl + dpe) / lo
                     dratio = (dnum * den - num * dden) / (den * den)
@@ -204,45 +214,47 @@ if numba is not None:
                     f_se[m, b] = fse
                     v_ce[m, b] = vn * scale
                     dv_dl[m, b] = dvn * dratio * scale
-                    f_l[m, b] = fl
-                tq[n_mp] = 0.0
-                for p in range(n_mp):
-                    tq[p] = arms[p, b] * f_se[pair_muscle[p], b]
-                for c in range(10):
-                    acc = tq[coord_pairs[c, 0]]
-                    for k in range(1, coord_pairs.shape[1]):
-                        acc += tq[coord_pairs[c, k]]
-                    mmom[c, b] = acc
-            else:
-                for m in range(n_mus):
+            for p in range(n_mp):
+                pm = pair_muscle[p]
+                for b in range(nb):
+                    tq[p, b] = arms[p, b] * f_se[pm, b]
+            for c in range(10):
+                _gather_sum(tq, coord_pairs[c], mmom, c)
+        else:
+            for m in range(n_mus):
+                for b in range(nb):
                     l_mtu[m, b] = 0.0
                     f_se[m, b] = 0.0
                     v_ce[m, b] = 0.0
                     dv_dl[m, b] = 0.0
                     f_l[m, b] = 0.0
                     l_norm[m, b] = 0.0
-                for p in range(n_mp):
+            for p in range(n_mp):
+                for b in range(nb):
                     arms[p, b] = 0.0
-                for c in range(10):
+            for c in range(10):
+                for b in range(nb):
                     mmom[c, b] = 0.0
 
-            # --- contact spheres (skeleton.foot_point_kinematics, contact.normal_force/friction_force) ---
-            cp_, sp_ = cs[0], sn[0]
-            for leg in range(2):
-                cfe, sfe = cs[2 + 3 * leg], sn[2 + 3 * leg]
-                cti, sti = cs[3 + 3 * leg], sn[3 + 3 * leg]
-                cfo, sfo = cs[4 + 3 * leg], sn[4 + 3 * leg]
-                hx = cp_ * leg_links[0, 0, leg, b] - sp_ * leg_links[0, 1, leg, b]
-                hy = sp_ * leg_links[0, 0, leg, b] + cp_ * leg_links[0, 1, leg, b]
-                kx = cfe * leg_links[1, 0, leg, b] - sfe * leg_links[1, 1, leg, b]
-                ky = sfe * leg_links[1, 0, leg, b] + cfe * leg_links[1, 1, leg, b]
-                ax = cti * leg_links[2, 0, leg, b] - sti * leg_links[2, 1, leg, b]
-                ay = sti * leg_links[2, 0, leg, b] + cti * leg_links[2, 1, leg, b]
-                r0 = psidot[2, b]
-                r1 = psidot[4 + 3 * leg, b]
-                r2 = psidot[5 + 3 * leg, b]
-                r3 = psidot[6 + 3 * leg, b]
-                for s in range(2):
+        # --- contact spheres (skeleton.foot_point_kinematics, contact.normal_force/friction_force) ---
+        for leg in range(2):
+            ife, iti, ifo = 2 + 3 * leg, 3 + 3 * leg, 4 + 3 * leg
+            for s in range(2):
+                for b in range(nb):
+                    cp_, sp_ = cs[0, b], sn[0, b]
+                    cfe, sfe = cs[ife, b], sn[ife, b]
+                    cti, sti = cs[iti, b], sn[iti, b]
+                    cfo, sfo = cs[ifo, b], sn[ifo, b]
+                    hx = cp_ * leg_links[0, 0, leg, b] - sp_ * leg_links[0, 1, leg, b]
+                    hy = sp_ * leg_links[0, 0, leg, b] + cp_ * leg_links[0, 1, leg, b]
+                    kx = cfe * leg_links[1, 0, leg, b] - sfe * leg_links[1, 1, leg, b]
+                    ky = sfe * leg_links[1, 0, leg, b] + cfe * leg_links[1, 1, leg, b]
+                    ax = cti * leg_links[2, 0, leg, b] - sti * leg_links[2, 1, leg, b]
+                    ay = sti * leg_links[2, 0, leg, b] + cti * leg_links[2, 1, leg, b]
+                    r0 = psidot[2, b]
+                    r1 = psidot[4 + 3 * leg, b]
+                    r2 = psidot[5 + 3 * leg, b]
+                    r3 = psidot[6 + 3 * leg, b]
                     px = cfo * sphere_x[leg, s, b] - sfo * sphere_y[leg, s, b]
                     py = sfo * sphere_x[leg, s, b] + cfo * sphere_y[leg, s, b]
                     x = (((psi[0, b] + hx) + kx) + ax) + px
@@ -261,31 +273,35 @@ if numba is not None:
                     vy = psidot[1, b] + (((hx * r0 + kx * r1) + ax * r2) + px * r3)
                     vel[0, leg, s, b] = vx
                     vel[1, leg, s, b] = vy
-                    if not use_contact:
+                if not use_contact:
+                    for b in range(nb):
                         fn[leg, s, b] = 0.0
                         ft[leg, s, b] = 0.0
                         cn[leg, s, b] = 0.0
                         ct[leg, s, b] = 0.0
-                        anchor[leg, s, b] = x
+                        anchor[leg, s, b] = pos[0, leg, s, b]
                         mode[leg, s, b] = 0.0
-                        continue
-                    pen = radius[leg, s, b] - y
-                    factor = 1.0 - vy / v_n[b]
-                    if pen > 0.0 and factor > 0.0:
-                        fnv = k_n[b] * pen * factor
-                        cnv = k_n[b] * pen / v_n[b]
-                    else:
-                        fnv = 0.0
-                        cnv = 0.0
-                    fn[leg, s, b] = fnv
-                    cn[leg, s, b] = cnv
-                    if regularized:
+                    continue
+                for b in range(nb):
+                    pen = radius[leg, s, b] - pos[1, leg, s, b]
+                    factor = 1.0 - vel[1, leg, s, b] / v_n[b]
+                    on = pen > 0.0 and factor > 0.0
+                    fn[leg, s, b] = k_n[b] * pen * factor if on else 0.0
+                    cn[leg, s, b] = k_n[b] * pen / v_n[b] if on else 0.0
+                if regularized:
+                    for b in range(nb):
+                        vx = vel[0, leg, s, b]
+                        fnv = fn[leg, s, b]
                         root = np.sqrt(vx * vx + v_reg[b] * v_reg[b])
                         ft[leg, s, b] = -mu_slide[b] * fnv * vx / root
                         ct[leg, s, b] = mu_slide[b] * fnv * v_reg[b] * v_reg[b] / (root * root * root)
-                        anchor[leg, s, b] = x
+                        anchor[leg, s, b] = pos[0, leg, s, b]
                         mode[leg, s, b] = MODE_STICK if fnv > 0.0 else MODE_AIR
-                        continue
+                    continue
+                for b in range(nb):
+                    x = pos[0, leg, s, b]
+                    vx = vel[0, leg, s, b]
+                    fnv = fn[leg, s, b]
                     md = mode_in[leg, s, b]
                     loaded = fnv > 0.0
                     slip_dir = 1.0 if md == MODE_SLIP_FWD else (-1.0 if md == MODE_SLIP_BWD else 0.0)
@@ -299,144 +315,170 @@ if numba is not None:
                     c_stick = k_t[b] * abs(dx) / v_t[b] if fac > 0.0 else 0.0
                     starts = loaded and (not sliding) and abs(f_stick) > mu_stick[b] * fnv
                     slipping = sliding or starts
-                    if starts:
-                        direction = 1.0 if vx >= 0.0 else -1.0
-                    else:
-                        direction = slip_dir
+                    direction = (1.0 if vx >= 0.0 else -1.0) if starts else slip_dir
                     sticking = loaded and not slipping
-                    if sticking:
-                        ft[leg, s, b] = f_stick
-                        ct[leg, s, b] = c_stick
-                    elif slipping:
-                        ft[leg, s, b] = -direction * mu_slide[b] * fnv
-                        ct[leg, s, b] = 0.0
-                    else:
-                        ft[leg, s, b] = 0.0
-                        ct[leg, s, b] = 0.0
+                    # selects rather than if/else blocks, so the loop vectorizes
+                    ft[leg, s, b] = f_stick if sticking else (-direction * mu_slide[b] * fnv if slipping else 0.0)
+                    ct[leg, s, b] = c_stick if sticking else 0.0
                     anchor[leg, s, b] = anc
-                    if not loaded:
-                        mode[leg, s, b] = MODE_AIR
-                    elif slipping:
-                        mode[leg, s, b] = MODE_SLIP_FWD if direction > 0.0 else MODE_SLIP_BWD
-                    else:
-                        mode[leg, s, b] = MODE_STICK
+                    slip_mode = MODE_SLIP_FWD if direction > 0.0 else MODE_SLIP_BWD
+                    mode[leg, s, b] = MODE_AIR if not loaded else (slip_mode if slipping else MODE_STICK)
 
-            # --- joint limits (joint_limits.limit_torques), rows 3..9 ---
-            for c in range(10):
+        # --- joint limits (joint_limits.limit_torques), rows 3..9 ---
+        for c in range(10):
+            for b in range(nb):
                 lim_m[c, b] = 0.0
                 lim_d[c, b] = 0.0
-            if use_limits:
-                for i in range(7):
-                    c = 3 + i
+        if use_limits:
+            for i in range(7):
+                c = 3 + i
+                for b in range(nb):
                     pen_lo = lim_lo[i, b] - q[c, b]
                     pen_hi = q[c, b] - lim_hi[i, b]
                     f_lo = 1.0 - qdot[c, b] / lim_w[b]
                     f_hi = 1.0 + qdot[c, b] / lim_w[b]
-                    t_lo = lim_k[b] * pen_lo * f_lo if (pen_lo > 0.0 and f_lo > 0.0) else 0.0
-                    t_hi = lim_k[b] * pen_hi * f_hi if (pen_hi > 0.0 and f_hi > 0.0) else 0.0
-                    d_lo = lim_k[b] * pen_lo / lim_w[b] if (pen_lo > 0.0 and f_lo > 0.0) else 0.0
-                    d_hi = lim_k[b] * pen_hi / lim_w[b] if (pen_hi > 0.0 and f_hi > 0.0) else 0.0
+                    on_lo = pen_lo > 0.0 and f_lo > 0.0
+                    on_hi = pen_hi > 0.0 and f_hi > 0.0
+                    t_lo = lim_k[b] * pen_lo * f_lo if on_lo else 0.0
+                    t_hi = lim_k[b] * pen_hi * f_hi if on_hi else 0.0
+                    d_lo = lim_k[b] * pen_lo / lim_w[b] if on_lo else 0.0
+                    d_hi = lim_k[b] * pen_hi / lim_w[b] if on_hi else 0.0
                     lim_m[c, b] = t_lo - t_hi
                     lim_d[c, b] = d_lo + d_hi
 
-    @njit(cache=True)
+    @njit(cache=True, error_model="numpy")
     def _accelerations_kernel(M_in, bias, mmom, lim_m, lim_d, torque, damping, jac, fn, ft, cn, ct, dt,
                               use_contact, parent_of, qdd):
+        # batch-innermost loops, as in _forces_kernel
         nb = M_in.shape[2]
-        scratch = np.empty((nb, 220))
+        tau = np.empty((10, nb))
+        Q = np.empty((10, nb))
+        A = np.empty((10, 10, nb))
+        dvec = np.empty((10, nb))
+        D = np.empty((2, 6, 6, nb))  # per leg: the (x, y, pelvis, hip, knee, ankle) block, times dt
+        for c in range(10):
+            for b in range(nb):
+                tau[c, b] = (mmom[c, b] + lim_m[c, b]) + torque[c, b]
         for b in range(nb):
-            row = scratch[b]
-            tau = row[0:10]
-            for c in range(10):
-                tau[c] = (mmom[c, b] + lim_m[c, b]) + torque[c, b]
-            Q = row[10:20]
-            Q[0] = tau[0]
-            Q[1] = tau[1]
-            Q[2] = ((tau[2] - tau[3]) - tau[4]) - tau[7]
-            Q[3] = tau[3]
-            for leg in range(2):
-                o = 4 + 3 * leg
-                Q[o] = tau[o] - tau[o + 1]
-                Q[o + 1] = tau[o + 1] - tau[o + 2]
-                Q[o + 2] = tau[o + 2]
-            gen = row[20:28].reshape((2, 4))
-            for leg in range(2):
-                for k in range(4):
-                    gen[leg, k] = ((jac[0, leg, 0, k, b] * ft[leg, 0, b] + jac[1, leg, 0, k, b] * fn[leg, 0, b])
-                                   + (jac[0, leg, 1, k, b] * ft[leg, 1, b] + jac[1, leg, 1, k, b] * fn[leg, 1, b]))
-            Q[0] += (ft[0, 0, b] + ft[1, 0, b]) + (ft[0, 1, b] + ft[1, 1, b])
-            Q[1] += (fn[0, 0, b] + fn[1, 0, b]) + (fn[0, 1, b] + fn[1, 1, b])
-            Q[2] += gen[0, 0] + gen[1, 0]
-            for k in range(3):
-                Q[4 + k] += gen[0, 1 + k]
-                Q[7 + k] += gen[1, 1 + k]
-            A = row[28:128].reshape((10, 10))
-            for i in range(10):
-                for j in range(10):
-                    A[i, j] = M_in[i, j, b]
-            if dt > 0.0:
-                for j in range(10):
+            Q[0, b] = tau[0, b]
+            Q[1, b] = tau[1, b]
+            Q[2, b] = ((tau[2, b] - tau[3, b]) - tau[4, b]) - tau[7, b]
+            Q[3, b] = tau[3, b]
+        for leg in range(2):
+            o = 4 + 3 * leg
+            for b in range(nb):
+                Q[o, b] = tau[o, b] - tau[o + 1, b]
+                Q[o + 1, b] = tau[o + 1, b] - tau[o + 2, b]
+                Q[o + 2, b] = tau[o + 2, b]
+        for b in range(nb):
+            Q[0, b] += (ft[0, 0, b] + ft[1, 0, b]) + (ft[0, 1, b] + ft[1, 1, b])
+            Q[1, b] += (fn[0, 0, b] + fn[1, 0, b]) + (fn[0, 1, b] + fn[1, 1, b])
+        for k in range(4):
+            for b in range(nb):
+                g0 = ((jac[0, 0, 0, k, b] * ft[0, 0, b] + jac[1, 0, 0, k, b] * fn[0, 0, b])
+                      + (jac[0, 0, 1, k, b] * ft[0, 1, b] + jac[1, 0, 1, k, b] * fn[0, 1, b]))
+                g1 = ((jac[0, 1, 0, k, b] * ft[1, 0, b] + jac[1, 1, 0, k, b] * fn[1, 0, b])
+                      + (jac[0, 1, 1, k, b] * ft[1, 1, b] + jac[1, 1, 1, k, b] * fn[1, 1, b]))
+                if k == 0:
+                    Q[2, b] += g0 + g1
+                else:
+                    Q[3 + k, b] += g0
+                    Q[6 + k, b] += g1
+        for i in range(10):
+            for j in range(10):
+                for b in range(nb):
+                    A[i, j, b] = M_in[i, j, b]
+        if dt > 0.0:
+            for j in range(10):
+                p = parent_of[j]
+                for b in range(nb):
                     d = (lim_d[j, b] + damping[j, b]) * dt
-                    p = parent_of[j]
-                    A[j, j] += d
+                    A[j, j, b] += d
                     if p >= 0:
-                        A[p, p] += d
-                        A[j, p] -= d
-                        A[p, j] -= d
-                if use_contact:
-                    D = row[128:200].reshape((2, 6, 6))
-                    for leg in range(2):
-                        D[leg, 0, 0] = ct[leg, 0, b] + ct[leg, 1, b]
-                        D[leg, 1, 1] = cn[leg, 0, b] + cn[leg, 1, b]
-                        D[leg, 0, 1] = 0.0
-                        D[leg, 1, 0] = 0.0
-                        for i in range(4):
+                        A[p, p, b] += d
+                        A[j, p, b] -= d
+                        A[p, j, b] -= d
+            if use_contact:
+                for leg in range(2):
+                    for b in range(nb):
+                        D[leg, 0, 0, b] = ct[leg, 0, b] + ct[leg, 1, b]
+                        D[leg, 1, 1, b] = cn[leg, 0, b] + cn[leg, 1, b]
+                        D[leg, 0, 1, b] = 0.0
+                        D[leg, 1, 0, b] = 0.0
+                    for i in range(4):
+                        for b in range(nb):
                             wx0 = ct[leg, 0, b] * jac[0, leg, 0, i, b]
                             wx1 = ct[leg, 1, b] * jac[0, leg, 1, i, b]
                             wy0 = cn[leg, 0, b] * jac[1, leg, 0, i, b]
                             wy1 = cn[leg, 1, b] * jac[1, leg, 1, i, b]
-                            D[leg, 2 + i, 0] = wx0 + wx1
-                            D[leg, 0, 2 + i] = wx0 + wx1
-                            D[leg, 2 + i, 1] = wy0 + wy1
-                            D[leg, 1, 2 + i] = wy0 + wy1
+                            D[leg, 2 + i, 0, b] = wx0 + wx1
+                            D[leg, 0, 2 + i, b] = wx0 + wx1
+                            D[leg, 2 + i, 1, b] = wy0 + wy1
+                            D[leg, 1, 2 + i, b] = wy0 + wy1
                             for k in range(4):
-                                D[leg, 2 + i, 2 + k] = ((wx0 * jac[0, leg, 0, k, b] + wy0 * jac[1, leg, 0, k, b])
-                                                        + (wx1 * jac[0, leg, 1, k, b] + wy1 * jac[1, leg, 1, k, b]))
-                        for i in range(6):
-                            for k in range(6):
-                                D[leg, i, k] *= dt
+                                D[leg, 2 + i, 2 + k, b] = ((wx0 * jac[0, leg, 0, k, b] + wy0 * jac[1, leg, 0, k, b])
+                                                           + (wx1 * jac[0, leg, 1, k, b] + wy1 * jac[1, leg, 1, k, b]))
+                    for i in range(6):
+                        for k in range(6):
+                            for b in range(nb):
+                                D[leg, i, k, b] *= dt
+                for i in range(3):
+                    for k in range(3):
+                        for b in range(nb):
+                            A[i, k, b] += D[0, i, k, b] + D[1, i, k, b]
+                for leg in range(2):
+                    o = 4 + 3 * leg
                     for i in range(3):
                         for k in range(3):
-                            A[i, k] += D[0, i, k] + D[1, i, k]
-                    for leg in range(2):
-                        o = 4 + 3 * leg
-                        for i in range(3):
-                            for k in range(3):
-                                A[o + i, o + k] += D[leg, 3 + i, 3 + k]
-                                A[o + i, k] += D[leg, 3 + i, k]
-                                A[i, o + k] += D[leg, i, 3 + k]
-            # dense LDL^T solve of A x = bias + Q (A symmetric positive definite)
-            rhs = row[200:210]
-            for i in range(10):
-                rhs[i] = bias[i, b] + Q[i]
-            _ldl_solve_inplace(A, rhs, row[210:220])
-            x = rhs
-            # rel_from_abs
-            qdd[0, b] = x[0]
-            qdd[1, b] = x[1]
-            qdd[2, b] = x[2]
-            qdd[3, b] = x[3] - x[2]
-            for leg in range(2):
-                o = 4 + 3 * leg
-                qdd[o, b] = x[o] - x[2]
-                qdd[o + 1, b] = x[o + 1] - x[o]
-                qdd[o + 2, b] = x[o + 2] - x[o + 1]
+                            for b in range(nb):
+                                A[o + i, o + k, b] += D[leg, 3 + i, 3 + k, b]
+                                A[o + i, k, b] += D[leg, 3 + i, k, b]
+                                A[i, o + k, b] += D[leg, i, 3 + k, b]
+        # dense LDL^T solve of A x = bias + Q (A symmetric positive definite), batch innermost
+        rhs = Q
+        for i in range(10):
+            for b in range(nb):
+                rhs[i, b] = bias[i, b] + Q[i, b]
+        # (the k sums run outside the batch loop, in the same order for every walker)
+        for j in range(10):
+            for b in range(nb):
+                dvec[j, b] = A[j, j, b]
+            for k in range(j):
+                for b in range(nb):
+                    dvec[j, b] -= A[j, k, b] * A[j, k, b] * dvec[k, b]
+            for i in range(j + 1, 10):
+                for k in range(j):
+                    for b in range(nb):
+                        A[i, j, b] -= A[i, k, b] * A[j, k, b] * dvec[k, b]
+                for b in range(nb):
+                    A[i, j, b] = A[i, j, b] / dvec[j, b]
+        for i in range(10):
+            for k in range(i):
+                for b in range(nb):
+                    rhs[i, b] -= A[i, k, b] * rhs[k, b]
+        for i in range(9, -1, -1):
+            for b in range(nb):
+                rhs[i, b] = rhs[i, b] / dvec[i, b]
+            for k in range(i + 1, 10):
+                for b in range(nb):
+                    rhs[i, b] -= A[k, i, b] * rhs[k, b]
+        x = rhs
+        # rel_from_abs
+        for b in range(nb):
+            qdd[0, b] = x[0, b]
+            qdd[1, b] = x[1, b]
+            qdd[2, b] = x[2, b]
+            qdd[3, b] = x[3, b] - x[2, b]
+        for leg in range(2):
+            o = 4 + 3 * leg
+            for b in range(nb):
+                qdd[o, b] = x[o, b] - x[2, b]
+                qdd[o + 1, b] = x[o + 1, b] - x[o, b]
+                qdd[o + 2, b] = x[o + 2, b] - x[o + 1, b]
 
 
 def evaluate_forces(model: Model, q, qdot, act, lce, anchor, mode):
     """Compiled ``dynamics.evaluate_forces`` (same arguments, same ``ForceState``)."""
-    from ..dynamics import ForceState
-
     require()
     nb = q.shape[1]
     sk, pp, mp, cp, lim, opt = model.skeleton, model.paths, model.muscles, model.contact, model.limits, model.options

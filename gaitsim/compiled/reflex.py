@@ -42,88 +42,129 @@ def _check_gain_order():
 
 
 _check_gain_order()
+_GAIN_INDEX_STANCE_ON = _KERNEL_GAIN_ORDER.index("stance_on")
+_GAIN_INDEX_THETA_REF = _KERNEL_GAIN_ORDER.index("theta_ref")
+_GAIN_INDEX_LUMBAR_REF = _KERNEL_GAIN_ORDER.index("lumbar_ref")
+_GAIN_INDEX_LUMBAR = tuple(_KERNEL_GAIN_ORDER.index(n) for n in ("S0_L", "kp_L", "kd_L", "kq_L"))
 
 if numba is not None:
     from ..control import MIN_EXCITATION as _MIN_EXC
 
-    @njit(cache=True, inline="always")
+    @njit(cache=True, inline="always", error_model="numpy")
     def _p(x):
         return max(x, 0.0)
 
-    @njit(cache=True)
+    @njit(cache=True, error_model="numpy")
     def _reflex_kernel(step, trunk_initiated, gains, force, l_norm, v_ce, fn, sphere_pos, psi, psidot, q, qdot,
                        f_max, v_scale, bw, delay_steps, n_slots, n_line, memory, exc):
+        # gains: (n_gains, B). Loops run with the batch innermost (vectorized across walkers).
         nb = q.shape[1]
         n_sig = delay_steps.shape[0]
-        scratch = np.empty((nb, 2 * n_sig))
+        sig = np.empty((n_sig, nb))
+        d = np.empty((n_sig, nb))
+        touchdown = np.empty((2, nb), dtype=np.bool_)
+        # --- sensors (ReflexController._signals), rows in SIGNALS order ---
         for b in range(nb):
-            (S0, G_SOL, G_TA, l_off_TA, G_SOLTA, G_GAS, S0_VAS, G_VAS, k_phi, knee_off, k_bw, dS,
-             kp, kd, S0_BAL, theta_ref, G_HFL, l_off_HFL, k_lean, G_HAMHFL, l_off_HAM, G_HAM, G_GLU,
-             G_RF, G_CS, l_off_CS, G_CSV, S0_L, kp_L, kd_L, kq_L,
-             lumbar_ref, k_trunk, G_sway, sway_threshold, transfer_load, stance_on, stance_off) = gains[b]
-            sig = scratch[b, :n_sig]
-            d = scratch[b, n_sig:]
-            # --- sensors (ReflexController._signals), rows in SIGNALS order ---
-            sig[0] = -psi[3, b]
-            sig[1] = -psidot[3, b]
-            sig[2] = q[_LUMBAR_ROW, b]
-            sig[3] = qdot[_LUMBAR_ROW, b]
-            for leg in range(2):
-                sig[4 + leg] = (fn[leg, 0, b] + fn[leg, 1, b]) / bw[b]
+            sig[0, b] = -psi[3, b]
+            sig[1, b] = -psidot[3, b]
+            sig[2, b] = q[_LUMBAR_ROW, b]
+            sig[3, b] = qdot[_LUMBAR_ROW, b]
+        for leg in range(2):
+            o = _NLM * leg  # this leg's block of muscles
+            for b in range(nb):
+                sig[4 + leg, b] = (fn[leg, 0, b] + fn[leg, 1, b]) / bw[b]
                 foot_x = 0.5 * (sphere_pos[0, leg, 0, b] + sphere_pos[0, leg, 1, b])
-                sig[6 + leg] = psi[0, b] - foot_x
-                o = _NLM * leg  # this leg's block of muscles
-                sig[8 + leg] = l_norm[o + _PSOAS, b]
-                sig[10 + leg] = l_norm[o + _HAM, b]
-                sig[12 + leg] = force[o + _HAM, b] / f_max[o + _HAM, b]
-                sig[14 + leg] = force[o + _GLU, b] / f_max[o + _GLU, b]
-                sig[16 + leg] = force[o + _VAS, b] / f_max[o + _VAS, b]
-                sig[18 + leg] = q[_KNEE_R + _KNEE_STRIDE * leg, b]
-                sig[20 + leg] = qdot[_KNEE_R + _KNEE_STRIDE * leg, b]
-                sig[22 + leg] = force[o + _SOL, b] / f_max[o + _SOL, b]
-                sig[24 + leg] = force[o + _GAS, b] / f_max[o + _GAS, b]
-                sig[26 + leg] = l_norm[o + _TA, b]
-                sig[28 + leg] = l_norm[o + _SOL, b]
-                sig[30 + leg] = l_norm[o + _GAS, b]
-                sig[32 + leg] = v_ce[o + _SOL, b] / v_scale[o + _SOL, b]
-                sig[34 + leg] = v_ce[o + _GAS, b] / v_scale[o + _GAS, b]
-            # --- delay line (control.DelayLine.push): read step - steps[i], then write this step ---
-            slot = step % n_slots
-            for i in range(n_sig):
-                d[i] = memory[((step - delay_steps[i]) % n_slots) * n_sig + i, b]
-            for i in range(n_sig):
-                memory[slot * n_sig + i, b] = sig[i]
-            theta, theta_dot = d[0], d[1]
-            # --- phase transitions, both legs first (each needs the other's touchdown) ---
-            ph0 = n_line  # rows: phase r, l, trailing r, l, theta_TO r, l
-            old_phase = (memory[ph0, b], memory[ph0 + 1, b])
-            touchdown = (old_phase[0] < 1.0 and d[4] > stance_on, old_phase[1] < 1.0 and d[5] > stance_on)
-            for leg in range(2):
-                c = 1 - leg
-                phase = old_phase[leg]
+                sig[6 + leg, b] = psi[0, b] - foot_x
+                sig[8 + leg, b] = l_norm[o + _PSOAS, b]
+                sig[10 + leg, b] = l_norm[o + _HAM, b]
+                sig[12 + leg, b] = force[o + _HAM, b] / f_max[o + _HAM, b]
+                sig[14 + leg, b] = force[o + _GLU, b] / f_max[o + _GLU, b]
+                sig[16 + leg, b] = force[o + _VAS, b] / f_max[o + _VAS, b]
+                sig[18 + leg, b] = q[_KNEE_R + _KNEE_STRIDE * leg, b]
+                sig[20 + leg, b] = qdot[_KNEE_R + _KNEE_STRIDE * leg, b]
+                sig[22 + leg, b] = force[o + _SOL, b] / f_max[o + _SOL, b]
+                sig[24 + leg, b] = force[o + _GAS, b] / f_max[o + _GAS, b]
+                sig[26 + leg, b] = l_norm[o + _TA, b]
+                sig[28 + leg, b] = l_norm[o + _SOL, b]
+                sig[30 + leg, b] = l_norm[o + _GAS, b]
+                sig[32 + leg, b] = v_ce[o + _SOL, b] / v_scale[o + _SOL, b]
+                sig[34 + leg, b] = v_ce[o + _GAS, b] / v_scale[o + _GAS, b]
+        # --- delay line (control.DelayLine.push): read step - steps[i], then write this step ---
+        slot = step % n_slots
+        for i in range(n_sig):
+            row = ((step - delay_steps[i]) % n_slots) * n_sig + i
+            for b in range(nb):
+                d[i, b] = memory[row, b]
+        for i in range(n_sig):
+            row = slot * n_sig + i
+            for b in range(nb):
+                memory[row, b] = sig[i, b]
+        # --- phase transitions: both legs' touchdowns first (each leg needs the other's) ---
+        ph0 = n_line  # memory rows after the line: phase r, l, trailing r, l, theta_TO r, l
+        i_on = _GAIN_INDEX_STANCE_ON
+        for leg in range(2):
+            for b in range(nb):
+                touchdown[leg, b] = memory[ph0 + leg, b] < 1.0 and d[4 + leg, b] > gains[i_on, b]
+        for leg in range(2):
+            c = 1 - leg
+            o = _NLM * leg
+            for b in range(nb):
+                # gains by row (positions of _KERNEL_GAIN_ORDER; an unpacked tuple would add a size check)
+                S0 = gains[0, b]
+                G_SOL = gains[1, b]
+                G_TA = gains[2, b]
+                l_off_TA = gains[3, b]
+                G_SOLTA = gains[4, b]
+                G_GAS = gains[5, b]
+                S0_VAS = gains[6, b]
+                G_VAS = gains[7, b]
+                k_phi = gains[8, b]
+                knee_off = gains[9, b]
+                k_bw = gains[10, b]
+                dS = gains[11, b]
+                kp = gains[12, b]
+                kd = gains[13, b]
+                S0_BAL = gains[14, b]
+                theta_ref = gains[15, b]
+                G_HFL = gains[16, b]
+                l_off_HFL = gains[17, b]
+                k_lean = gains[18, b]
+                G_HAMHFL = gains[19, b]
+                l_off_HAM = gains[20, b]
+                G_HAM = gains[21, b]
+                G_GLU = gains[22, b]
+                G_RF = gains[23, b]
+                G_CS = gains[24, b]
+                l_off_CS = gains[25, b]
+                G_CSV = gains[26, b]
+                k_trunk = gains[32, b]
+                G_sway = gains[33, b]
+                sway_threshold = gains[34, b]
+                transfer_load = gains[35, b]
+                stance_on = gains[36, b]
+                stance_off = gains[37, b]
+                theta, theta_dot = d[0, b], d[1, b]
+                phase = memory[ph0 + leg, b]
                 trailing = memory[ph0 + 2 + leg, b]
                 theta_to = memory[ph0 + 4 + leg, b]
-                load, load_c, sway = d[4 + leg], d[4 + c], d[6 + leg]
+                load, load_c, sway = d[4 + leg, b], d[4 + c, b], d[6 + leg, b]
                 in_stance = phase >= 1.0
                 liftoff = in_stance and load < stance_off
-                new_phase = 1.0 if touchdown[leg] else (0.0 if liftoff else phase)
-                if liftoff or not new_phase >= 1.0:
-                    new_trailing = 0.0
-                elif touchdown[c] and in_stance:
-                    new_trailing = 1.0
-                else:
-                    new_trailing = trailing
+                new_phase = 1.0 if touchdown[leg, b] else (0.0 if liftoff else phase)
+                # selects rather than if/else blocks, so the loop vectorizes
+                new_trailing = (0.0 if (liftoff or not new_phase >= 1.0)
+                                else (1.0 if (touchdown[c, b] and in_stance) else trailing))
                 new_theta_to = theta if liftoff else theta_to
-                if trunk_initiated and new_phase == 1.0 and sway > sway_threshold and load_c > transfer_load:
-                    new_phase = 2.0
+                start_pre = trunk_initiated and new_phase == 1.0 and sway > sway_threshold and load_c > transfer_load
+                new_phase = 2.0 if start_pre else new_phase
                 stance = new_phase >= 1.0
                 pre = new_phase == 2.0
                 ds_f = 1.0 if (new_trailing > 0.0 and stance and load_c > stance_on) else 0.0
-                F_SOL, F_GAS, F_VAS = d[22 + leg], d[24 + leg], d[16 + leg]
-                F_HAM, F_GLU = d[12 + leg], d[14 + leg]
-                l_TA, l_HFL, l_HAM = d[26 + leg], d[8 + leg], d[10 + leg]
-                l_SOL, l_GAS, v_SOL, v_GAS = d[28 + leg], d[30 + leg], d[32 + leg], d[34 + leg]
-                knee, knee_dot = d[18 + leg], d[20 + leg]
+                F_SOL, F_GAS, F_VAS = d[22 + leg, b], d[24 + leg, b], d[16 + leg, b]
+                F_HAM, F_GLU = d[12 + leg, b], d[14 + leg, b]
+                l_TA, l_HFL, l_HAM = d[26 + leg, b], d[8 + leg, b], d[10 + leg, b]
+                l_SOL, l_GAS, v_SOL, v_GAS = d[28 + leg, b], d[30 + leg, b], d[32 + leg, b], d[34 + leg, b]
+                knee, knee_dot = d[18 + leg, b], d[20 + leg, b]
                 release = 0.0 if pre else 1.0
                 # stance laws
                 calf = G_CS * _p(l_SOL - l_off_CS) + G_CSV * _p(v_SOL)
@@ -148,10 +189,8 @@ if numba is not None:
                 sw_GLU = S0 + G_GLU * F_GLU
                 sw_TA = S0 + G_TA * _p(l_TA - l_off_TA)
                 sw_RF = S0 + G_RF * _p(-knee_dot)
-                if trunk_initiated and pre:
-                    pre_drive = k_trunk * _p(theta - theta_ref) + G_sway * _p(sway - sway_threshold)
-                    st_HFL = st_HFL + pre_drive + G_HFL * _p(l_HFL - l_off_HFL)
-                o = _NLM * leg
+                pre_drive = k_trunk * _p(theta - theta_ref) + G_sway * _p(sway - sway_threshold)
+                st_HFL = st_HFL + pre_drive + G_HFL * _p(l_HFL - l_off_HFL) if (trunk_initiated and pre) else st_HFL
                 hfl = st_HFL if stance else sw_HFL
                 exc[o + _PSOAS, b] = hfl
                 exc[o + _ILIACUS, b] = hfl
@@ -165,10 +204,15 @@ if numba is not None:
                 memory[ph0 + leg, b] = new_phase
                 memory[ph0 + 2 + leg, b] = new_trailing
                 memory[ph0 + 4 + leg, b] = new_theta_to
-            u_l = kp_L * (theta - theta_ref) + kd_L * theta_dot + kq_L * (-d[2] - lumbar_ref)
-            exc[N_MUSCLES - 2, b] = S0_L + _p(u_l)  # erector spinae
-            exc[N_MUSCLES - 1, b] = S0_L + _p(-u_l)  # abdominals
-            for m in range(N_MUSCLES):
+        i_s0l, i_kpl, i_kdl, i_kql = _GAIN_INDEX_LUMBAR
+        i_ref, i_lref = _GAIN_INDEX_THETA_REF, _GAIN_INDEX_LUMBAR_REF
+        for b in range(nb):
+            u_l = (gains[i_kpl, b] * (d[0, b] - gains[i_ref, b]) + gains[i_kdl, b] * d[1, b]
+                   + gains[i_kql, b] * (-d[2, b] - gains[i_lref, b]))
+            exc[N_MUSCLES - 2, b] = gains[i_s0l, b] + _p(u_l)  # erector spinae
+            exc[N_MUSCLES - 1, b] = gains[i_s0l, b] + _p(-u_l)  # abdominals
+        for m in range(N_MUSCLES):
+            for b in range(nb):
                 exc[m, b] = min(max(exc[m, b], _MIN_EXC), 1.0)
 
 
@@ -177,8 +221,8 @@ def reflex_excitation(ctrl, t: float, fs, memory) -> np.ndarray:
     require()
     nb = fs.q.shape[1]
     inputs = getattr(ctrl, "_compiled_inputs", None)
-    if inputs is None or inputs[0].shape[0] != nb:  # made once per controller set-up, not per step
-        gains = np.ascontiguousarray(np.stack([ctrl.g[n] for n in _KERNEL_GAIN_ORDER], axis=1))
+    if inputs is None or inputs[0].shape[1] != nb:  # made once per controller set-up, not per step
+        gains = np.ascontiguousarray(np.stack([ctrl.g[n] for n in _KERNEL_GAIN_ORDER], axis=0))
         inputs = (gains, np.ascontiguousarray(ctrl._vmax), ctrl.line.steps.astype(np.int64))
         ctrl._compiled_inputs = inputs
     gains, v_scale, delay_steps = inputs
