@@ -46,7 +46,11 @@ def main(argv=None):
     ap.add_argument("--w-phase", type=float, default=Objective.w_phase, help="weight of the stance/DS term")
     ap.add_argument("--w-hump", type=float, default=Objective.w_hump,
                     help="weight of the GRF double-hump term (peaks 1.0-1.35 BW, trough 0.1 below)")
+    ap.add_argument("--w-cadence", type=float, default=Objective.w_cadence,
+                    help="weight of the cadence-outside-95-125-steps/min term")
     ap.add_argument("--dt", type=float, default=Objective.dt, help="integration step (s)")
+    ap.add_argument("--also-dt", type=float, nargs="*", default=[],
+                    help="further integration steps (s) each candidate is scored at; its cost is the worst")
     ap.add_argument("--settle", type=float, default=Objective.settle,
                     help="seconds of start-up ignored by the shape and phase terms")
     ap.add_argument("--start-from", default=None, help="tuned JSON to centre the search on")
@@ -56,8 +60,8 @@ def main(argv=None):
     ap.add_argument("--out", default="tuned.json")
     a = ap.parse_args(argv)
     objective = Objective(duration=a.duration, target_speed=a.speed, w_speed=a.w_speed, w_grf=a.w_grf,
-                          sample_every=a.sample_every,
-                          w_shape=a.w_shape, w_phase=a.w_phase, w_hump=a.w_hump, settle=a.settle, dt=a.dt,
+                          sample_every=a.sample_every, w_shape=a.w_shape, w_phase=a.w_phase, w_hump=a.w_hump,
+                          w_cadence=a.w_cadence, settle=a.settle, dt=a.dt, also_dt=tuple(a.also_dt),
                           backend=a.backend)
     space = SearchSpace(mode=a.mode, base=base_from_solution(a.start_from) if a.start_from else {})
     sol = tune(space, objective,

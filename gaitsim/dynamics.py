@@ -72,6 +72,9 @@ class ForceState:
     mode: np.ndarray
     limit_moment: np.ndarray
     limit_damping: np.ndarray
+    #: the same arrays with padded rows, as the compiled kernels take them (``compiled.physics``);
+    #: None for the numpy backend
+    padded: ForceState | None = None
 
     @property
     def grf(self) -> np.ndarray:

@@ -24,8 +24,10 @@ Objective (lower is better), after SCONE's gait measures (reflex_walker.md secti
                   + shortfall of the trough below 0.1 BW under the lower peak) / 0.1 BW
                                                     # the issue's double-hump target, on the mean right
                                                     # stride (analysis.grf_double_hump); 5 if no strides
+      + w_cadence * (distance of cadence from 95-125 steps/min) / (10 steps/min)
+                                                    # the walking issue's cadence range; 5 if no strides
 
-The last three terms are off by default (weights 0); they use strides after ``settle`` seconds.
+The last four terms are off by default (weights 0); they use strides after ``settle`` seconds.
 The w_grf term averages over time, so a short heel-strike impact barely moves it; w_hump acts on
 the peaks of the mean stride instead.
 
@@ -75,16 +77,19 @@ class Objective:
     w_grf: float = 100.0
     grf_limit: float = 1.4  # body weights
     dt: float = 2.5e-4  # s
+    also_dt: tuple[float, ...] = ()  # s; further steps each candidate must walk at (cost: worst over steps)
     sample_every: int = 8  # steps between saved samples used by the objective (2 ms: catches impacts)
     w_shape: float = 0.0
     w_phase: float = 0.0
     w_hump: float = 0.0
+    w_cadence: float = 0.0
     settle: float = 1.0  # s of start-up ignored by the shape, phase and hump terms
     backend: str = "numpy"  # "numba": compiled kernels (gaitsim.compiled), ~10x faster at 16-32 walkers
     stance_range: tuple[float, float] = (57.0, 66.0)  # % of the cycle (walking issue; Perry 60-62 %)
     double_support_range: tuple[float, float] = (8.0, 14.0)  # % of the cycle, each (issue; Perry 10-12 %)
     grf_peak_range: tuple[float, float] = (1.0, 1.35)  # BW, both vertical GRF peaks (walking issue)
     grf_trough_margin: float = 0.1  # BW, trough at least this far below both peaks (walking issue)
+    cadence_range: tuple[float, float] = (95.0, 125.0)  # steps/min (walking issue)
 
 
 @dataclass
@@ -129,17 +134,31 @@ class SearchSpace:
 
 
 def evaluate(x: np.ndarray, space: SearchSpace, objective: Objective, body: dict | None = None) -> dict:
-    """Simulate a population (n, d) as one batch; return costs and per-walker measures."""
+    """Simulate a population (n, d) as one batch; return costs and per-walker measures.
+
+    With ``objective.also_dt`` each candidate is also simulated at those steps (same sampling
+    interval in seconds) and its cost is the worst over all steps: a gait that only works at one
+    step size is penalized (feasibility.md: gains tuned at one step may fall at another). The
+    other measures are those at ``objective.dt``.
+    """
     x = np.atleast_2d(x)
     n = x.shape[0]
     gains, start = space.decode(x)
     model = build_model(batch_size=n, **(body or {}))
     x0 = walking_state(model, speed=start["speed"], pose_offsets=start["pose_offsets"])
-    ctrl = ReflexController(gains=gains, mode=space.mode, dt=objective.dt, backend=objective.backend)
-    res = simulate(model, ctrl, duration=objective.duration, dt=objective.dt, initial_state=x0,
-                   save=SaveEvery(objective.sample_every, ("q", "activation", "limit_moment", "grf")),
-                   stop_when_all_failed=True, solver=SemiImplicitEuler(backend=objective.backend))
-    return measures(res, model, objective, x0)
+    out = None
+    for dt in (objective.dt, *objective.also_dt):
+        every = max(1, round(objective.sample_every * objective.dt / dt))
+        ctrl = ReflexController(gains=gains, mode=space.mode, dt=dt, backend=objective.backend)
+        res = simulate(model, ctrl, duration=objective.duration, dt=dt, initial_state=x0,
+                       save=SaveEvery(every, ("q", "activation", "limit_moment", "grf")),
+                       stop_when_all_failed=True, solver=SemiImplicitEuler(backend=objective.backend))
+        m = measures(res, model, objective, x0)
+        if out is None:
+            out = m
+        else:
+            out["cost"] = np.maximum(out["cost"], m["cost"])
+    return out
 
 
 def measures(res, model, objective: Objective, x0) -> dict:
@@ -165,28 +184,30 @@ def measures(res, model, objective: Objective, x0) -> dict:
     cost = (100.0 * (1.0 - alive / T) + objective.w_speed * (speed - objective.target_speed) ** 2
             + objective.w_effort * effort + objective.w_limit * limit + objective.w_grf * grf)
     out = {"cost": cost, "alive": alive, "speed": speed, "effort": effort, "limit": limit, "grf": grf}
-    if objective.w_shape > 0 or objective.w_phase > 0 or objective.w_hump > 0:
-        shape, phase, hump = gait_terms(res, model, alive, objective)
-        out["cost"] = cost + objective.w_shape * shape + objective.w_phase * phase + objective.w_hump * hump
-        out.update(shape=shape, phase=phase, hump=hump)
+    if objective.w_shape > 0 or objective.w_phase > 0 or objective.w_hump > 0 or objective.w_cadence > 0:
+        terms = gait_terms(res, model, alive, objective)
+        out["cost"] = cost + sum(getattr(objective, f"w_{k}") * v for k, v in terms.items())
+        out.update(terms)
     return out
 
 
-def gait_terms(res, model, alive, objective: Objective) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per walker: angle-shape misfit mean_j (1 - r_j) in [0, 2], the phase misfit (stance
-    and double support outside their ranges, per 10 % of the cycle) and the double-hump misfit
-    (GRF peaks outside their range and trough shortfall, per 0.1 BW), over the right strides after
-    ``objective.settle`` while alive. Needs ``q`` and ``grf`` saved. Post-processing, one walker at
+def gait_terms(res, model, alive, objective: Objective) -> dict[str, np.ndarray]:
+    """Per walker: ``shape``, the angle-shape misfit mean_j (1 - r_j) in [0, 2]; ``phase``, the
+    stance and double support outside their ranges, per 10 % of the cycle; ``hump``, the double-hump
+    misfit (GRF peaks outside their range and trough shortfall, per 0.1 BW); ``cadence``, the
+    cadence outside its range per 10 steps/min; over the right strides after ``objective.settle``
+    while alive. Needs ``q`` and ``grf`` saved. Post-processing, one walker at
     a time (a few ms each), never on the integration path."""
     from . import analysis
     from .names import COORDINATES
 
     t = res.time
     b = res.batch_size
-    shape, phase, hump = np.full(b, 2.0), np.full(b, 5.0), np.full(b, 5.0)
+    shape, phase, hump, cadence = np.full(b, 2.0), np.full(b, 5.0), np.full(b, 5.0), np.full(b, 5.0)
     ih, ik, ia = (COORDINATES.index(c) for c in ("hip_flexion_r", "knee_angle_r", "ankle_angle_r"))
     lo_st, hi_st = objective.stance_range
     lo_ds, hi_ds = objective.double_support_range
+    lo_cad, hi_cad = objective.cadence_range
     for i in range(b):  # per-walker event detection on saved samples (not the hot path)
         keep = (t >= objective.settle) & (t < alive[i])
         if keep.sum() < 10:
@@ -203,13 +224,14 @@ def gait_terms(res, model, alive, objective: Objective) -> tuple[np.ndarray, np.
         shape[i] = float(np.mean(np.where(np.isfinite(r), 1.0 - r, 2.0)))
         s, d = st["stance_pct"], st["double_support_pct"]
         phase[i] = (max(lo_st - s, 0.0) + max(s - hi_st, 0.0) + max(lo_ds - d, 0.0) + max(d - hi_ds, 0.0)) / 10.0
+        cadence[i] = (max(lo_cad - st["cadence"], 0.0) + max(st["cadence"] - hi_cad, 0.0)) / 10.0
         g, _ = analysis.mean_sd(analysis.cycles(tt, fy_r / bw, strikes))
         p1, p2, trough = analysis.grf_double_hump(g)
         lo_p, hi_p = objective.grf_peak_range
         miss = sum(max(lo_p - p, 0.0) + max(p - hi_p, 0.0) for p in (p1, p2))
         miss += max(trough - (min(p1, p2) - objective.grf_trough_margin), 0.0)
         hump[i] = miss / 0.1
-    return shape, phase, hump
+    return {"shape": shape, "phase": phase, "hump": hump, "cadence": cadence}
 
 
 def _eval_chunk(args):

@@ -29,23 +29,29 @@ def _walking_states(b=8, seconds=0.4, **build):
     return model, args, rng
 
 
-@pytest.mark.parametrize("options", [{}, {"friction": "regularized"}, {"muscles": False, "joint_limits": False}])
-def test_forces_and_accelerations_match_numpy(options):
-    model, args, rng = _walking_states()
+@pytest.mark.parametrize("options,b", [({}, 8), ({"friction": "regularized"}, 8),
+                                       ({"muscles": False, "joint_limits": False}, 8), ({}, 64)])
+def test_forces_and_accelerations_match_numpy(options, b):
+    """b = 64: the compiled outputs have padded rows (compiled row_length) and come back as views."""
+    model, args, rng = _walking_states(b)
     if options:
         model = dataclasses.replace(model, options=dataclasses.replace(model.options, **options))
     ref = dynamics.evaluate_forces(model, *args)
     got = compiled.evaluate_forces(model, *args)
     assert (ref.fn > 0).any() and (ref.fn == 0).any()  # the states exercise contact and flight
+    assert (got.padded is not None) == (b % 64 == 0)
     for f in dataclasses.fields(ref):
+        if f.name == "padded":
+            continue
         a, c = np.asarray(getattr(ref, f.name)), np.asarray(getattr(got, f.name))
         assert a.shape == c.shape, f.name
         np.testing.assert_allclose(c, a, rtol=1e-12, atol=1e-12, err_msg=f.name)
-    torque, damping = rng.normal(0, 5, (10, 8)), rng.uniform(0, 2, (10, 8))
+    torque, damping = rng.normal(0, 5, (10, b)), rng.uniform(0, 2, (10, b))
     for dt in (0.0, gs.DEFAULT_DT):
         want = dynamics.accelerations(model, ref, torque, damping, dt)
-        have = compiled.accelerations(model, ref, torque, damping, dt)
-        np.testing.assert_allclose(have, want, rtol=1e-9, atol=1e-9 * np.abs(want).max())
+        for fs in (ref, got):
+            have = compiled.accelerations(model, fs, torque, damping, dt)
+            np.testing.assert_allclose(have, want, rtol=1e-9, atol=1e-9 * np.abs(want).max())
 
 
 @pytest.mark.parametrize("mode", ["trunk_initiated", "geyer_herr"])
@@ -89,3 +95,18 @@ def test_a_batch_equals_single_runs():
         c1, x1 = walker_from_solutions(one, sols[i], gs.DEFAULT_DT, backend="numba")
         single = gs.simulate(one, c1, duration=0.3, initial_state=x1, save=gs.SaveFinal(), solver=solver)
         np.testing.assert_array_equal(batch.final_state[i], single.final_state[0])
+
+
+def test_padded_rows_do_not_change_results():
+    """At B = 64 the kernels use padded rows (compiled row_length), at B = 65 they do not: the first
+    64 walkers must come out the same, bit for bit."""
+    sol = dict(load_tuned("trunk_initiated"))
+    scale = np.linspace(0.9, 1.1, 65)  # per-walker soleus strength
+    finals = []
+    for b in (64, 65):
+        model = gs.build_model(batch_size=b, scale={"muscle.max_isometric_force.soleus_*": scale[:b]})
+        ctrl, x0 = walker_from_solutions(model, sol, gs.DEFAULT_DT, backend="numba")
+        res = gs.simulate(model, ctrl, duration=0.3, initial_state=x0, save=gs.SaveFinal(),
+                          solver=gs.SemiImplicitEuler(backend="numba"))
+        finals.append(res.final_state)
+    np.testing.assert_array_equal(finals[0], finals[1][:64])

@@ -103,13 +103,16 @@ def test_gait_terms_reward_the_measured_stride_and_penalize_falls():
     m, res = _reference_gait()
     ob = Objective(duration=res.time[-1], w_shape=1.0, w_phase=1.0)
     alive = np.array([res.time[-1], 1.5])
-    shape, phase, hump = gait_terms(res, m, alive, ob)
+    terms = gait_terms(res, m, alive, ob)
+    shape, phase, hump = terms["shape"], terms["phase"], terms["hump"]
     assert shape[0] < 0.01  # the measured stride itself: r ~ 1 for hip, knee and ankle
     assert phase[0] == pytest.approx(0.0)  # stance 62 %, double support 12 %: inside the ranges
     assert shape[1] == 2.0 and phase[1] == 5.0 and hump[1] == 5.0  # fell after 0.5 s of strides: the worst values
     assert hump[0] == pytest.approx(1.0)  # square-wave load: peaks 1.0 BW are in range, but no trough (0.1 short)
+    assert terms["cadence"][0] == pytest.approx(0.0) and terms["cadence"][1] == 5.0  # 109 steps/min: in range
     m, shifted = _reference_gait(stance=0.52, shift_pct=30.0)
-    s2, p2, _ = gait_terms(shifted, m, alive, ob)
+    t2 = gait_terms(shifted, m, alive, ob)
+    s2, p2 = t2["shape"], t2["phase"]
     assert s2[0] > 0.3  # angles out of phase with the strides
     assert p2[0] == pytest.approx((57 - 52) / 10 + (8 - 2) / 10, abs=0.05)  # short stance, 2 % double support
 
@@ -130,6 +133,17 @@ def test_hump_term_is_zero_for_a_double_hump_and_counts_an_impact_peak():
     impact = hump + 0.6 * np.exp(-(((pct - 10.0) / 2.0) ** 2))  # an impact spike on the loading hump: ~1.6 BW
     grf[1, :, 0, 1] = np.where(pct < 100 * stance, impact * m.body_weight[0], 0.0)
     res.data["grf"] = grf
-    _, _, h = gait_terms(res, m, alive, ob)
+    h = gait_terms(res, m, alive, ob)["hump"]
     assert h[0] == pytest.approx(0.0, abs=1e-6)
     assert h[1] > 1.0  # first peak above 1.35 BW by more than 0.1 BW
+
+
+def test_cadence_term_counts_steps_per_minute_outside_95_to_125():
+    from gaitsim.optimize import gait_terms
+
+    ob = Objective(w_cadence=1.0)
+    for stride, expected in ((1.1, 0.0), (0.8, (150.0 - 125.0) / 10.0), (1.5, (95.0 - 80.0) / 10.0)):
+        m, res = _reference_gait(stride=stride, strides=6)  # cadence = 120 / stride steps/min
+        ob.duration = res.time[-1]
+        alive = np.array([res.time[-1], res.time[-1]])
+        assert gait_terms(res, m, alive, ob)["cadence"][0] == pytest.approx(expected, abs=0.02), stride

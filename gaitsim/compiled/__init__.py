@@ -15,6 +15,14 @@ walker by walker (all stages for one walker, then the next); it was bound by the
 divisions and libm calls and was no faster than numpy at B >= 256. Division-by-zero checks are
 off (``error_model="numpy"``: IEEE results, as in numpy), since they block vectorization.
 
+Padded rows: when the batch is a multiple of 64 walkers, every row of 512 (1024, ...) walkers
+is a multiple of 4096 bytes long, so the entries of one walker in all rows of an array fall into
+the same L1 cache set, and a loop that reads a few dozen rows at once (the reflex law reads about
+60) keeps evicting its own data. The kernels' temporaries, the force outputs and the reflex gains
+therefore get ``row_length(B)`` = B + 8 columns in that case (the ``ForceState`` fields are views
+of the first B columns; ``ForceState.padded`` holds the full arrays for the kernels). Measured at
+B = 1024, one process: 123 -> 162-183 walker-s/s; results are bit-identical (tested).
+
 Where it pays: everywhere. About 20x numpy for one walker (numpy's per-call overhead) and 2-4x
 at B >= 256 (``benchmarks/bench_walking.py``). The kernels are serial; use worker processes
 for several cores (threads inside each call lost badly whenever another process held a core).

@@ -11,7 +11,7 @@ from ..dynamics import _PARENT_OF as _PARENT_TUPLE
 from ..dynamics import ForceState
 from ..model import COORD_PAIRS, MUSCLE_PAIRS, PAIR_COORD_INDEX, PAIR_MUSCLE_INDEX, Model
 from ..skeleton import BIAS_TERMS, PAIR_J, PAIR_K
-from ._numba import njit, numba, require
+from ._numba import _row_length, njit, numba, require, row_length
 
 _PARENT_OF = np.array(_PARENT_TUPLE, dtype=np.intp)
 _FL_W = mus.FL_WIDTH
@@ -57,15 +57,16 @@ if numba is not None:
         # batch: the compiler vectorizes these loops across walkers (SIMD), which the scalar
         # walker-by-walker form could not. Per walker the arithmetic is the numpy reference's.
         nb = q.shape[1]
+        ld = _row_length(nb)  # padded rows of the temporaries (cache sets)
         n_pair = pair_j.shape[0]
         n_mp = arm_cos.shape[0]
         n_mus = l_ref.shape[0]
-        cs = np.empty((8, nb))
-        sn = np.empty((8, nb))
-        thd2 = np.empty((8, nb))
-        mx = np.empty((8, nb))
-        my = np.empty((8, nb))
-        terms = np.empty((2 * n_pair + 1, nb))
+        cs = np.empty((8, ld))
+        sn = np.empty((8, ld))
+        thd2 = np.empty((8, ld))
+        mx = np.empty((8, ld))
+        my = np.empty((8, ld))
+        terms = np.empty((2 * n_pair + 1, ld))
         # --- absolute coordinates (skeleton.abs_from_rel) ---
         for src, dst in ((q, psi), (qdot, psidot)):
             for b in range(nb):
@@ -86,8 +87,8 @@ if numba is not None:
         # cos/sin of the 10 coordinates and of the 8 absolute angles (libm calls, not vectorized:
         # their own loops). The angle-addition identities would save 8 of the 18 pairs, but their
         # rounding-level differences from the numpy reference grow past 1e-9 within 0.5 s of walking.
-        cq = np.empty((10, nb))
-        sq = np.empty((10, nb))
+        cq = np.empty((10, ld))
+        sq = np.empty((10, ld))
         for i in range(10):
             for b in range(nb):
                 cq[i, b] = np.cos(q[i, b])
@@ -145,8 +146,8 @@ if numba is not None:
 
         # --- muscles (model.path_geometry, muscles.fiber_dynamics, muscle_generalized_forces) ---
         if use_muscles:
-            dl = np.empty((n_mp + 1, nb))
-            tq = np.empty((n_mp + 1, nb))
+            dl = np.empty((n_mp + 1, ld))
+            tq = np.empty((n_mp + 1, ld))
             for b in range(nb):
                 dl[n_mp, b] = 0.0
                 tq[n_mp, b] = 0.0
@@ -350,12 +351,13 @@ if numba is not None:
     def _accelerations_kernel(M_in, bias, mmom, lim_m, lim_d, torque, damping, jac, fn, ft, cn, ct, dt,
                               use_contact, parent_of, qdd):
         # batch-innermost loops, as in _forces_kernel
-        nb = M_in.shape[2]
-        tau = np.empty((10, nb))
-        Q = np.empty((10, nb))
-        A = np.empty((10, 10, nb))
-        dvec = np.empty((10, nb))
-        D = np.empty((2, 6, 6, nb))  # per leg: the (x, y, pelvis, hip, knee, ankle) block, times dt
+        nb = qdd.shape[1]  # the inputs may have padded rows (row_length)
+        ld = _row_length(nb)  # padded rows of the temporaries (cache sets)
+        tau = np.empty((10, ld))
+        Q = np.empty((10, ld))
+        A = np.empty((10, 10, ld))
+        dvec = np.empty((10, ld))
+        D = np.empty((2, 6, 6, ld))  # per leg: the (x, y, pelvis, hip, knee, ankle) block, times dt
         for c in range(10):
             for b in range(nb):
                 tau[c, b] = (mmom[c, b] + lim_m[c, b]) + torque[c, b]
@@ -483,14 +485,16 @@ def evaluate_forces(model: Model, q, qdot, act, lce, anchor, mode):
     nb = q.shape[1]
     sk, pp, mp, cp, lim, opt = model.skeleton, model.paths, model.muscles, model.contact, model.limits, model.options
     n_mus, n_pair = pp.l_ref.shape[0], pp.arm_cos.shape[0]
-    e = np.empty
-    psi, psidot, M, bias = e((10, nb)), e((10, nb)), e((10, 10, nb)), e((10, nb))
-    l_mtu, arms, f_se, v_ce, dv_dl, f_l, l_norm = (e((n_mus, nb)), e((n_pair, nb)), e((n_mus, nb)), e((n_mus, nb)),
-                                                   e((n_mus, nb)), e((n_mus, nb)), e((n_mus, nb)))
-    mmom = e((10, nb))
-    pos, vel, jac = e((2, 2, 2, nb)), e((2, 2, 2, nb)), e((2, 2, 2, 4, nb))
-    fn, ft, cn, ct, anc, md = (e((2, 2, nb)) for _ in range(6))
-    lim_m, lim_d = e((10, nb)), e((10, nb))
+    ld = row_length(nb)
+
+    e = np.empty  # outputs with padded rows (see _numba.row_length); the kernels get the full arrays
+    psi, psidot, M, bias = e((10, ld)), e((10, ld)), e((10, 10, ld)), e((10, ld))
+    l_mtu, arms, f_se, v_ce, dv_dl, f_l, l_norm = (e((n_mus, ld)), e((n_pair, ld)), e((n_mus, ld)), e((n_mus, ld)),
+                                                   e((n_mus, ld)), e((n_mus, ld)), e((n_mus, ld)))
+    mmom = e((10, ld))
+    pos, vel, jac = e((2, 2, 2, ld)), e((2, 2, 2, ld)), e((2, 2, 2, 4, ld))
+    fn, ft, cn, ct, anc, md = e((2, 2, ld)), e((2, 2, ld)), e((2, 2, ld)), e((2, 2, ld)), e((2, 2, ld)), e((2, 2, ld))
+    lim_m, lim_d = e((10, ld)), e((10, ld))
     _forces_kernel(q, qdot, act, lce, anchor, mode,
                    sk.mass_total, sk.w, sk.A_pair, sk.B_pair, sk.A_diag, sk.leg_links, sk.gravity, PAIR_J, PAIR_K,
                    BIAS_TERMS, PAIR_COORD_INDEX, pp.arm_cos, pp.arm_sin, pp.arm_const, pp.length_const, pp.l_ref,
@@ -503,8 +507,19 @@ def evaluate_forces(model: Model, q, qdot, act, lce, anchor, mode):
                    bool(opt.muscles), bool(opt.contact), bool(opt.joint_limits), opt.friction == "regularized",
                    psi, psidot, M, bias, l_mtu, arms, f_se, v_ce, dv_dl, f_l, l_norm, mmom,
                    pos, vel, jac, fn, ft, cn, ct, anc, md, lim_m, lim_d)
-    return ForceState(q, qdot, psi, psidot, M, bias, l_mtu, arms, f_se, v_ce, dv_dl, f_l, l_norm, mmom,
+    full = ForceState(q, qdot, psi, psidot, M, bias, l_mtu, arms, f_se, v_ce, dv_dl, f_l, l_norm, mmom,
                       pos, vel, jac, fn, ft, cn, ct, anc, md, lim_m, lim_d)
+    if ld == nb:
+        return full
+    views = (a[..., :nb] for a in (psi, psidot, M, bias, l_mtu, arms, f_se, v_ce, dv_dl, f_l, l_norm, mmom,
+                                   pos, vel, jac, fn, ft, cn, ct, anc, md, lim_m, lim_d))
+    return ForceState(q, qdot, *views, padded=full)
+
+
+def kernel_forces(fs):
+    """The ``ForceState`` whose arrays the kernels take: ``fs.padded`` when ``evaluate_forces``
+    padded the rows, else ``fs`` (its arrays must then be C-contiguous)."""
+    return fs if fs.padded is None else fs.padded
 
 
 def accelerations(model: Model, fs, actuator_torque=None, actuator_damping=None, dt: float = 0.0):
@@ -515,7 +530,8 @@ def accelerations(model: Model, fs, actuator_torque=None, actuator_damping=None,
     torque = zeros if actuator_torque is None else np.ascontiguousarray(np.broadcast_to(actuator_torque, (10, nb)))
     damping = zeros if actuator_damping is None else np.ascontiguousarray(np.broadcast_to(actuator_damping, (10, nb)))
     qdd = np.empty((10, nb))
-    _accelerations_kernel(fs.mass_matrix, fs.bias, fs.muscle_moment, fs.limit_moment, fs.limit_damping, torque,
-                          damping, fs.contact_jac, fs.fn, fs.ft, fs.cn, fs.ct, float(dt), bool(model.options.contact),
-                          _PARENT_OF, qdd)
+    k = kernel_forces(fs)
+    _accelerations_kernel(k.mass_matrix, k.bias, k.muscle_moment, k.limit_moment, k.limit_damping, torque, damping,
+                          k.contact_jac, k.fn, k.ft, k.cn, k.ct, float(dt), bool(model.options.contact), _PARENT_OF,
+                          qdd)
     return qdd

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..names import COORDINATES, LEG_MUSCLES, N_MUSCLES
-from ._numba import njit, numba, require
+from ._numba import _row_length, njit, numba, require, row_length
+from .physics import kernel_forces
 
 #: gain order of the kernel's unpacking below; must equal ReflexGains.names() (checked at import)
 _KERNEL_GAIN_ORDER = (
@@ -59,10 +60,11 @@ if numba is not None:
                        f_max, v_scale, bw, delay_steps, n_slots, n_line, memory, exc):
         # gains: (n_gains, B). Loops run with the batch innermost (vectorized across walkers).
         nb = q.shape[1]
+        ld = _row_length(nb)  # padded rows of the temporaries (cache sets)
         n_sig = delay_steps.shape[0]
-        sig = np.empty((n_sig, nb))
-        d = np.empty((n_sig, nb))
-        touchdown = np.empty((2, nb), dtype=np.bool_)
+        sig = np.empty((n_sig, ld))
+        d = np.empty((n_sig, ld))
+        touchdown = np.empty((2, ld), dtype=np.bool_)
         # --- sensors (ReflexController._signals), rows in SIGNALS order ---
         for b in range(nb):
             sig[0, b] = -psi[3, b]
@@ -221,14 +223,16 @@ def reflex_excitation(ctrl, t: float, fs, memory) -> np.ndarray:
     require()
     nb = fs.q.shape[1]
     inputs = getattr(ctrl, "_compiled_inputs", None)
-    if inputs is None or inputs[0].shape[1] != nb:  # made once per controller set-up, not per step
-        gains = np.ascontiguousarray(np.stack([ctrl.g[n] for n in _KERNEL_GAIN_ORDER], axis=0))
-        inputs = (gains, np.ascontiguousarray(ctrl._vmax), ctrl.line.steps.astype(np.int64))
+    if inputs is None or inputs[3] != nb:  # made once per controller set-up, not per step
+        gains = np.empty((len(_KERNEL_GAIN_ORDER), row_length(nb)))  # padded rows: see _numba.row_length
+        gains[:, :nb] = np.stack([np.broadcast_to(ctrl.g[n], (nb,)) for n in _KERNEL_GAIN_ORDER], axis=0)
+        inputs = (gains, np.ascontiguousarray(ctrl._vmax), ctrl.line.steps.astype(np.int64), nb)
         ctrl._compiled_inputs = inputs
-    gains, v_scale, delay_steps = inputs
+    gains, v_scale, delay_steps, _ = inputs
     exc = np.empty((fs.force.shape[0], nb))
     line = ctrl.line
-    _reflex_kernel(line.step_index(t), ctrl.mode == "trunk_initiated", gains, fs.force,
-                   fs.fiber_length_norm, fs.fiber_velocity, fs.fn, fs.sphere_pos, fs.psi, fs.psidot, fs.q, fs.qdot,
-                   ctrl._fmax, v_scale, ctrl._bw, delay_steps, line.n_slots, line.size, memory, exc)
+    k = kernel_forces(fs)
+    _reflex_kernel(line.step_index(t), ctrl.mode == "trunk_initiated", gains, k.force, k.fiber_length_norm,
+                   k.fiber_velocity, k.fn, k.sphere_pos, k.psi, k.psidot, fs.q, fs.qdot, ctrl._fmax, v_scale, ctrl._bw,
+                   delay_steps, line.n_slots, line.size, memory, exc)
     return exc

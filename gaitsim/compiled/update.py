@@ -7,6 +7,7 @@ import numpy as np
 from ..control import MIN_EXCITATION
 from ..model import Model
 from ._numba import njit, numba
+from .physics import kernel_forces
 
 if numba is not None:
 
@@ -55,7 +56,8 @@ def update_state(model: Model, x, fs, excitation, qdd, dt: float, blocks: dict) 
     if not (isinstance(exc, np.ndarray) and exc.shape == fs.force.shape and exc.dtype == np.float64
             and exc.flags.c_contiguous):
         exc = np.ascontiguousarray(np.broadcast_to(np.asarray(excitation, dtype=float), fs.force.shape))
-    _update_kernel(x, qdd, exc, fs.fiber_velocity, fs.dv_dl, fs.anchor, fs.mode,
+    k = kernel_forces(fs)
+    _update_kernel(x, qdd, exc, k.fiber_velocity, k.dv_dl, k.anchor, k.mode,
                    decay, float(dt), MIN_EXCITATION, blocks["q"].start, blocks["qdot"].start,
                    blocks["activation"].start, blocks["fiber_length"].start, blocks["anchor"].start,
                    blocks["mode"].start, new)
