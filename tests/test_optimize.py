@@ -147,3 +147,17 @@ def test_cadence_term_counts_steps_per_minute_outside_95_to_125():
         ob.duration = res.time[-1]
         alive = np.array([res.time[-1], res.time[-1]])
         assert gait_terms(res, m, alive, ob)["cadence"][0] == pytest.approx(expected, abs=0.02), stride
+
+
+def test_also_dt_scores_the_worst_step():
+    """With ``also_dt`` each candidate runs at every step and keeps its worst cost; the other
+    measures are those at ``dt``."""
+    sp = SearchSpace(mode="trunk_initiated", gains=("G_SOL", "kp"))
+    x = np.random.default_rng(0).normal(0.0, 0.5, (3, sp.dimension))
+    # the same sampling interval in seconds at both steps (8 x 0.25 ms = 4 x 0.5 ms)
+    one = {dt: evaluate(x, sp, Objective(duration=0.3, dt=dt, sample_every=every))
+           for dt, every in ((2.5e-4, 8), (5e-4, 4))}
+    both = evaluate(x, sp, Objective(duration=0.3, dt=2.5e-4, also_dt=(5e-4,)))
+    np.testing.assert_allclose(both["cost"], np.maximum(one[2.5e-4]["cost"], one[5e-4]["cost"]))
+    np.testing.assert_allclose(both["speed"], one[2.5e-4]["speed"])
+    assert not np.allclose(one[2.5e-4]["cost"], one[5e-4]["cost"])  # the steps do differ
