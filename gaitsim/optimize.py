@@ -184,11 +184,20 @@ def measures(res, model, objective: Objective, x0) -> dict:
     cost = (100.0 * (1.0 - alive / T) + objective.w_speed * (speed - objective.target_speed) ** 2
             + objective.w_effort * effort + objective.w_limit * limit + objective.w_grf * grf)
     out = {"cost": cost, "alive": alive, "speed": speed, "effort": effort, "limit": limit, "grf": grf}
-    if objective.w_shape > 0 or objective.w_phase > 0 or objective.w_hump > 0 or objective.w_cadence > 0:
+    if any(getattr(objective, f"w_{k}") > 0 for k in GAIT_TERMS):
         terms = gait_terms(res, model, alive, objective)
         out["cost"] = cost + sum(getattr(objective, f"w_{k}") * v for k, v in terms.items())
         out.update(terms)
     return out
+
+
+#: the stride-based objective terms (``gait_terms``), each weighted by ``Objective.w_<name>``
+GAIT_TERMS = ("shape", "phase", "hump", "cadence")
+
+
+def _outside(value: float, bounds: tuple[float, float]) -> float:
+    """Distance of ``value`` from the interval ``bounds`` (0 inside)."""
+    return max(bounds[0] - value, 0.0) + max(value - bounds[1], 0.0)
 
 
 def gait_terms(res, model, alive, objective: Objective) -> dict[str, np.ndarray]:
@@ -205,9 +214,6 @@ def gait_terms(res, model, alive, objective: Objective) -> dict[str, np.ndarray]
     b = res.batch_size
     shape, phase, hump, cadence = np.full(b, 2.0), np.full(b, 5.0), np.full(b, 5.0), np.full(b, 5.0)
     ih, ik, ia = (COORDINATES.index(c) for c in ("hip_flexion_r", "knee_angle_r", "ankle_angle_r"))
-    lo_st, hi_st = objective.stance_range
-    lo_ds, hi_ds = objective.double_support_range
-    lo_cad, hi_cad = objective.cadence_range
     for i in range(b):  # per-walker event detection on saved samples (not the hot path)
         keep = (t >= objective.settle) & (t < alive[i])
         if keep.sum() < 10:
@@ -222,13 +228,12 @@ def gait_terms(res, model, alive, objective: Objective) -> dict[str, np.ndarray]
         ag = analysis.angle_agreement(tt, {"hip": q[:, ih], "knee": q[:, ik], "ankle": q[:, ia]}, strikes)
         r = np.array([ag["hip_r"], ag["knee_r"], ag["ankle_r"]])
         shape[i] = float(np.mean(np.where(np.isfinite(r), 1.0 - r, 2.0)))
-        s, d = st["stance_pct"], st["double_support_pct"]
-        phase[i] = (max(lo_st - s, 0.0) + max(s - hi_st, 0.0) + max(lo_ds - d, 0.0) + max(d - hi_ds, 0.0)) / 10.0
-        cadence[i] = (max(lo_cad - st["cadence"], 0.0) + max(st["cadence"] - hi_cad, 0.0)) / 10.0
+        phase[i] = (_outside(st["stance_pct"], objective.stance_range)
+                    + _outside(st["double_support_pct"], objective.double_support_range)) / 10.0
+        cadence[i] = _outside(st["cadence"], objective.cadence_range) / 10.0
         g, _ = analysis.mean_sd(analysis.cycles(tt, fy_r / bw, strikes))
         p1, p2, trough = analysis.grf_double_hump(g)
-        lo_p, hi_p = objective.grf_peak_range
-        miss = sum(max(lo_p - p, 0.0) + max(p - hi_p, 0.0) for p in (p1, p2))
+        miss = _outside(p1, objective.grf_peak_range) + _outside(p2, objective.grf_peak_range)
         miss += max(trough - (min(p1, p2) - objective.grf_trough_margin), 0.0)
         hump[i] = miss / 0.1
     return {"shape": shape, "phase": phase, "hump": hump, "cadence": cadence}
