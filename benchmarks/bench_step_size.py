@@ -2,6 +2,7 @@
 
 Usage:  python benchmarks/bench_step_size.py [--solution tuned.json] [--steps 5e-4 2.5e-4 1.25e-4 6.25e-5]
                                              [--seconds 20] [--backend numba] [--out bench_step_size.json]
+                                             [--fiber-iterations 0] [--normal-contact explicit]
 
 The shipped healthy walker (or ``--solution``) is simulated for ``--seconds`` at each step size
 (s). Reported per step: status, and over the strides after ``--settle`` s: speed, cadence, stride time,
@@ -21,7 +22,9 @@ from pathlib import Path
 METRICS = ("speed", "cadence", "stride_time", "stride_length", "stance_pct", "double_support_pct")
 
 
-def stride_metrics(sol, dt: float, seconds: float, backend: str, settle: float = 2.0) -> dict:
+def stride_metrics(sol, dt: float, seconds: float, backend: str, settle: float = 2.0, solver_options=None) -> dict:
+    """Stride metrics of one walker simulated ``seconds`` at step ``dt`` (strides after ``settle`` s);
+    ``solver_options``: further ``SemiImplicitEuler`` fields (fiber_iterations, normal_contact)."""
     import gaitsim as gs
     from gaitsim import analysis
     from gaitsim.tuned import walker_from_solutions
@@ -31,7 +34,7 @@ def stride_metrics(sol, dt: float, seconds: float, backend: str, settle: float =
     every = max(1, int(round(0.001 / dt)))
     t0 = time.perf_counter()
     res = gs.simulate(model, ctrl, duration=seconds, dt=dt, initial_state=x0, save=gs.SaveEvery(every, ("q", "grf")),
-                      solver=gs.SemiImplicitEuler(backend=backend))
+                      solver=gs.SemiImplicitEuler(backend=backend, **(solver_options or {})))
     wall = time.perf_counter() - t0
     keep = res.time >= settle
     out = analysis.spatiotemporal(res.time[keep], res["q"][0, keep, 0], res["grf"][0, keep, 0, 1],
@@ -50,12 +53,17 @@ def main(argv=None):
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--settle", type=float, default=2.0, help="strides before this time (s) are skipped")
     ap.add_argument("--backend", default="numba" if available() else "numpy", choices=["numpy", "numba"])
+    ap.add_argument("--fiber-iterations", type=int, default=0, help="SemiImplicitEuler.fiber_iterations")
+    ap.add_argument("--normal-contact", default="explicit", choices=["explicit", "active_set"],
+                    help="SemiImplicitEuler.normal_contact")
     ap.add_argument("--out", default="bench_step_size.json")
     a = ap.parse_args(argv)
     sol = json.loads(Path(a.solution).read_text()) if a.solution else load_tuned("trunk_initiated")
+    options = {"fiber_iterations": a.fiber_iterations, "normal_contact": a.normal_contact}
+    print("solver:", options)
     rows = []
     for dt in sorted(a.steps, reverse=True):
-        rows.append(stride_metrics(sol, dt, a.seconds, a.backend, a.settle))
+        rows.append(stride_metrics(sol, dt, a.seconds, a.backend, a.settle, options))
         r = rows[-1]
         print(f"dt {dt * 1e3:8.4f} ms  {r['status']:>20s}  strides {r['strides']:3d}  " +
               "  ".join(f"{k} {r[k]:.4g}" for k in METRICS) + f"  ({r['wall_s']:.0f} s wall)", flush=True)
@@ -65,7 +73,7 @@ def main(argv=None):
         big["diff_to_half_pct"] = diff
         print(f"dt {big['dt'] * 1e3:8.4f} ms vs {small['dt'] * 1e3:.4f} ms: " +
               "  ".join(f"{k} {v:+.2f}" for k, v in diff.items()))
-    Path(a.out).write_text(json.dumps({"backend": a.backend, "seconds": a.seconds, "rows": rows}, indent=2))
+    Path(a.out).write_text(json.dumps({"backend": a.backend, "seconds": a.seconds, "solver": options, "rows": rows}, indent=2))
     print(f"wrote {a.out}")
 
 

@@ -2,6 +2,7 @@
 
 Usage:  python benchmarks/bench_walking.py [--solution tuned.json] [--sizes 1 16 256 1024 4096]
                                            [--seconds 0.25] [--accuracy-seconds 20] [--out bench_walking.json]
+                                           [--dt 2.5e-4] [--fiber-iterations 0] [--normal-contact explicit]
 
 For each batch size B the tuned walker (``--solution``, default the shipped healthy parameters)
 is simulated for ``--seconds`` of simulated time after a 0.1 s warm-up, in one process and in two
@@ -11,7 +12,7 @@ update), microseconds per walker per full step, walker-seconds simulated per wal
 peak RSS of the worker. Then:
 
 * sweep memory per walker: state + controller memory + ``SaveSummary`` results (bytes);
-* accuracy: the walker simulated ``--accuracy-seconds`` at the default step and at half of it
+* accuracy: the walker simulated ``--accuracy-seconds`` at the step and at half of it
   (two processes); stride metrics over the strides after ``--accuracy-settle`` s (default 2) and
   their relative difference (issue target: within 1 %). ``--accuracy-seconds 0`` skips it.
 
@@ -40,18 +41,17 @@ def _load(solution):
 
 
 def run(args) -> dict:
-    b, seconds, sol, backend = args
+    b, seconds, sol, backend, dt, options = args
     import gaitsim as gs
     from gaitsim.tuned import walker_from_solutions
 
-    dt = gs.DEFAULT_DT
     model = gs.build_model(batch_size=b)
     ctrl, x0 = walker_from_solutions(model, sol, dt, backend=backend)
-    solver = gs.SemiImplicitEuler(backend=backend)
-    res = gs.simulate(model, ctrl, duration=0.1, initial_state=x0, save=gs.SaveFinal(), solver=solver)
+    solver = gs.SemiImplicitEuler(backend=backend, **options)
+    res = gs.simulate(model, ctrl, duration=0.1, dt=dt, initial_state=x0, save=gs.SaveFinal(), solver=solver)
     t0 = time.perf_counter()
-    gs.simulate(model, ctrl, duration=seconds, initial_state=res.final_state, t0=res.t_end, save=gs.SaveFinal(),
-                solver=solver)
+    gs.simulate(model, ctrl, duration=seconds, dt=dt, initial_state=res.final_state, t0=res.t_end,
+                save=gs.SaveFinal(), solver=solver)
     wall = time.perf_counter() - t0
     steps = int(round(seconds / dt))
     rhs = _rhs_time(model, res.final_state, backend)
@@ -99,24 +99,12 @@ def sweep_memory(sol, b: int = 256) -> dict:
 def accuracy_run(args) -> dict:
     """Stride metrics of the walker at one step size (strides after ``settle`` s); numba when installed
     (it agrees with numpy to 1e-9, tests/test_compiled.py, and makes the half-step run cheap)."""
-    dt, seconds, sol, settle = args
-    import gaitsim as gs
-    from gaitsim import analysis
-    from gaitsim.compiled import available
-    from gaitsim.tuned import walker_from_solutions
+    dt, seconds, sol, settle, options = args
+    from bench_step_size import stride_metrics  # this folder (run as a script)
 
-    backend = "numba" if available() else "numpy"
-    model = gs.build_model(batch_size=1)
-    ctrl, x0 = walker_from_solutions(model, sol, dt, backend=backend)
-    every = max(1, int(round(0.001 / dt)))
-    res = gs.simulate(model, ctrl, duration=seconds, dt=dt, initial_state=x0, save=gs.SaveEvery(every, ("q", "grf")),
-                      solver=gs.SemiImplicitEuler(backend=backend))
-    keep = res.time >= settle
-    t = res.time[keep]
-    out = analysis.spatiotemporal(t, res["q"][0, keep, 0], res["grf"][0, keep, 0, 1], res["grf"][0, keep, 1, 1],
-                                  float(model.body_weight[0]))
-    out.update(dt=dt, status=res.status_text()[0])
-    return out
+    from gaitsim.compiled import available
+
+    return stride_metrics(sol, dt, seconds, "numba" if available() else "numpy", settle, options)
 
 
 ACCURACY_METRICS = ("speed", "cadence", "stride_time", "stride_length", "stance_pct", "double_support_pct")
@@ -131,9 +119,18 @@ def main(argv=None):
     ap.add_argument("--accuracy-settle", type=float, default=2.0, help="strides before this time (s) are skipped")
     ap.add_argument("--backends", nargs="+", default=["numpy", "numba"], choices=["numpy", "numba"],
                     help="numba rows are skipped when numba is not installed")
+    ap.add_argument("--dt", type=float, default=None, help="step (s); default gaitsim.DEFAULT_DT")
+    ap.add_argument("--fiber-iterations", type=int, default=0, help="SemiImplicitEuler.fiber_iterations")
+    ap.add_argument("--normal-contact", default="explicit", choices=["explicit", "active_set"],
+                    help="SemiImplicitEuler.normal_contact")
     ap.add_argument("--out", default="bench_walking.json")
     a = ap.parse_args(argv)
     sol = _load(a.solution)
+    import gaitsim as gs
+
+    dt = a.dt if a.dt is not None else gs.DEFAULT_DT
+    options = {"fiber_iterations": a.fiber_iterations, "normal_contact": a.normal_contact}
+    print(f"dt {dt * 1e3:g} ms, solver {options}")
     rows = []
     from gaitsim.compiled import available
 
@@ -146,7 +143,7 @@ def main(argv=None):
                 if procs == 2 and b < 2:
                     continue
                 with ProcessPoolExecutor(max_workers=procs) as pool:
-                    parts = list(pool.map(run, [(b // procs, a.seconds, sol, backend)] * procs))
+                    parts = list(pool.map(run, [(b // procs, a.seconds, sol, backend, dt, options)] * procs))
                 wall = max(p["wall"] for p in parts)
                 steps = parts[0]["steps"]
                 row = {"backend": backend, "batch": b, "processes": procs,
@@ -161,11 +158,10 @@ def main(argv=None):
     print("sweep memory per walker (bytes): " + ", ".join(f"{k} {v:.0f}" for k, v in memory.items()))
     accuracy = None
     if a.accuracy_seconds > 0:
-        import gaitsim as gs
-
-        dts = (gs.DEFAULT_DT, gs.DEFAULT_DT / 2)
+        dts = (dt, dt / 2)
         with ProcessPoolExecutor(max_workers=2) as pool:
-            full, half = pool.map(accuracy_run, [(dt, a.accuracy_seconds, sol, a.accuracy_settle) for dt in dts])
+            full, half = pool.map(accuracy_run, [(d, a.accuracy_seconds, sol, a.accuracy_settle, options)
+                                                 for d in dts])
         rel = {k: 100.0 * (full[k] - half[k]) / half[k] for k in ACCURACY_METRICS}
         accuracy = {"default_step": full, "half_step": half, "relative_difference_pct": rel,
                     "within_1pct": bool(all(abs(v) <= 1.0 for v in rel.values()))}
@@ -174,7 +170,8 @@ def main(argv=None):
         print(f"{'metric':>20} {'dt':>10} {'dt/2':>10} {'diff %':>8}")
         for k in ACCURACY_METRICS:
             print(f"{k:>20} {full[k]:>10.4g} {half[k]:>10.4g} {rel[k]:>8.2f}")
-    meta = {"python": platform.python_version(), "numpy": np.__version__, "seconds": a.seconds,
+    meta = {"python": platform.python_version(), "numpy": np.__version__, "seconds": a.seconds, "dt": dt,
+            "solver": options,
             "solution": a.solution or "shipped trunk_initiated"}
     Path(a.out).write_text(json.dumps({"meta": meta, "rows": rows, "sweep_memory": memory, "accuracy": accuracy},
                                       indent=2))

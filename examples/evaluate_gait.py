@@ -19,13 +19,14 @@ from gaitsim import analysis
 from gaitsim.tuned import walker_from_solutions
 
 
-def simulate_solutions(sols: list[dict], duration: float, dt: float, backend: str = "numpy"):
-    """All candidate solutions (same mode) simulated as one batch."""
+def simulate_solutions(sols: list[dict], duration: float, dt: float, backend: str = "numpy", solver_options=None):
+    """All candidate solutions (same mode) simulated as one batch; ``solver_options``: further
+    ``SemiImplicitEuler`` fields (default: those a solution's objective was tuned with)."""
     model = gs.build_model(batch_size=len(sols))
     ctrl, x0 = walker_from_solutions(model, sols, dt, backend=backend)
     save = gs.SaveEvery(max(1, int(round(0.002 / dt))), ("q", "qdot", "grf", "muscle_moment", "activation"))
     return model, gs.simulate(model, ctrl, duration=duration, dt=dt, initial_state=x0, save=save,
-                              solver=gs.SemiImplicitEuler(backend=backend))
+                              solver=gs.SemiImplicitEuler(backend=backend, **(solver_options or {})))
 
 
 def report(model, res, i: int = 0) -> dict:
@@ -66,9 +67,18 @@ def main(argv=None):
     ap.add_argument("--duration", type=float, default=20.0)
     ap.add_argument("--dt", type=float, default=2.5e-4)
     ap.add_argument("--backend", default="numpy", choices=["numpy", "numba"])
+    ap.add_argument("--fiber-iterations", type=int, default=None,
+                    help="SemiImplicitEuler.fiber_iterations (default: the first solution's tuning objective's, else 0)")
+    ap.add_argument("--normal-contact", default=None, choices=["explicit", "active_set"],
+                    help="SemiImplicitEuler.normal_contact (default: the first solution's tuning objective's)")
     a = ap.parse_args(argv)
     sols = [json.loads(Path(p).read_text()) for p in a.solutions]
-    model, res = simulate_solutions(sols, a.duration, a.dt, a.backend)
+    tuned_with = sols[0].get("provenance", {}).get("objective", {})
+    options = {"fiber_iterations": a.fiber_iterations if a.fiber_iterations is not None
+               else tuned_with.get("fiber_iterations", 0),
+               "normal_contact": a.normal_contact or tuned_with.get("normal_contact", "explicit")}
+    print("solver:", options)
+    model, res = simulate_solutions(sols, a.duration, a.dt, a.backend, options)
     reports = [report(model, res, i) for i in range(len(sols))]
     print(f"{'measure':34s}" + "".join(f"{Path(p).stem[:14]:>16s}" for p in a.solutions))
     for k in reports[0]:

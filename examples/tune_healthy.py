@@ -56,13 +56,16 @@ def main(argv=None):
     ap.add_argument("--start-from", default=None, help="tuned JSON to centre the search on")
     ap.add_argument("--backend", default="numpy", choices=["numpy", "numba"],
                     help="numba: compiled kernels, several times faster per generation (pip install '.[fast]')")
+    ap.add_argument("--fiber-iterations", type=int, default=0, help="SemiImplicitEuler.fiber_iterations")
+    ap.add_argument("--normal-contact", default="explicit", choices=["explicit", "active_set"],
+                    help="SemiImplicitEuler.normal_contact")
     ap.add_argument("--checkpoint", default=None)
     ap.add_argument("--out", default="tuned.json")
     a = ap.parse_args(argv)
     objective = Objective(duration=a.duration, target_speed=a.speed, w_speed=a.w_speed, w_grf=a.w_grf,
                           sample_every=a.sample_every, w_shape=a.w_shape, w_phase=a.w_phase, w_hump=a.w_hump,
                           w_cadence=a.w_cadence, settle=a.settle, dt=a.dt, also_dt=tuple(a.also_dt),
-                          backend=a.backend)
+                          backend=a.backend, fiber_iterations=a.fiber_iterations, normal_contact=a.normal_contact)
     space = SearchSpace(mode=a.mode, base=base_from_solution(a.start_from) if a.start_from else {})
     sol = tune(space, objective,
                generations=a.generations, popsize=a.popsize, sigma0=a.sigma, seed=a.seed,

@@ -85,11 +85,19 @@ class Objective:
     w_cadence: float = 0.0
     settle: float = 1.0  # s of start-up ignored by the shape, phase and hump terms
     backend: str = "numpy"  # "numba": compiled kernels (gaitsim.compiled), ~10x faster at 16-32 walkers
+    fiber_iterations: int = 0  # SemiImplicitEuler.fiber_iterations (0: linearly implicit fibre step)
+    normal_contact: str = "explicit"  # SemiImplicitEuler.normal_contact ("explicit" or "active_set")
     stance_range: tuple[float, float] = (57.0, 66.0)  # % of the cycle (walking issue; Perry 60-62 %)
     double_support_range: tuple[float, float] = (8.0, 14.0)  # % of the cycle, each (issue; Perry 10-12 %)
     grf_peak_range: tuple[float, float] = (1.0, 1.35)  # BW, both vertical GRF peaks (walking issue)
     grf_trough_margin: float = 0.1  # BW, trough at least this far below both peaks (walking issue)
     cadence_range: tuple[float, float] = (95.0, 125.0)  # steps/min (walking issue)
+
+
+def objective_solver(objective: Objective) -> SemiImplicitEuler:
+    """The integrator an objective's candidates are simulated with."""
+    return SemiImplicitEuler(backend=objective.backend, fiber_iterations=objective.fiber_iterations,
+                             normal_contact=objective.normal_contact)
 
 
 @dataclass
@@ -152,7 +160,7 @@ def evaluate(x: np.ndarray, space: SearchSpace, objective: Objective, body: dict
         ctrl = ReflexController(gains=gains, mode=space.mode, dt=dt, backend=objective.backend)
         res = simulate(model, ctrl, duration=objective.duration, dt=dt, initial_state=x0,
                        save=SaveEvery(every, ("q", "activation", "limit_moment", "grf")),
-                       stop_when_all_failed=True, solver=SemiImplicitEuler(backend=objective.backend))
+                       stop_when_all_failed=True, solver=objective_solver(objective))
         m = measures(res, model, objective, x0)
         if out is None:
             out = m

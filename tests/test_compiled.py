@@ -110,3 +110,24 @@ def test_padded_rows_do_not_change_results():
                           solver=gs.SemiImplicitEuler(backend="numba"))
         finals.append(res.final_state)
     np.testing.assert_array_equal(finals[0], finals[1][:64])
+
+
+def test_integrator_options_match_numpy_single_runs_and_padded_rows():
+    """Both integrator options (Newton fibres, contact active set) compiled: 0.3 s of walking agree
+    with numpy to 1e-9; a batch gives each walker's single run exactly; and at B = 64 (padded
+    rows, where the active set's second solve takes padded force arrays) the first 64 walkers
+    equal those of B = 65."""
+    sol = load_tuned("trunk_initiated")
+    options = {"fiber_iterations": 3, "normal_contact": "active_set"}
+    scale = np.linspace(0.9, 1.1, 65)  # per-walker soleus strength
+
+    def run(b, backend, first=0):
+        model = gs.build_model(batch_size=b, scale={"muscle.max_isometric_force.soleus_*": scale[first:first + b]})
+        ctrl, x0 = walker_from_solutions(model, sol, gs.DEFAULT_DT, backend=backend)
+        return gs.simulate(model, ctrl, duration=0.3, initial_state=x0, save=gs.SaveFinal(),
+                           solver=gs.SemiImplicitEuler(backend=backend, **options)).final_state
+
+    small = run(3, "numba")
+    np.testing.assert_allclose(small, run(3, "numpy"), rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(small[2], run(1, "numba", first=2)[0])
+    np.testing.assert_array_equal(run(64, "numba"), run(65, "numba")[:64])

@@ -161,3 +161,12 @@ def test_also_dt_scores_the_worst_step():
     np.testing.assert_allclose(both["cost"], np.maximum(one[2.5e-4]["cost"], one[5e-4]["cost"]))
     np.testing.assert_allclose(both["speed"], one[2.5e-4]["speed"])
     assert not np.allclose(one[2.5e-4]["cost"], one[5e-4]["cost"])  # the steps do differ
+
+
+def test_objective_carries_the_integrator_options():
+    from gaitsim.optimize import objective_solver
+
+    solver = objective_solver(Objective(fiber_iterations=3, normal_contact="active_set", backend="numpy"))
+    assert (solver.fiber_iterations, solver.normal_contact, solver.backend) == (3, "active_set", "numpy")
+    with pytest.raises(ValueError, match="normal_contact"):
+        objective_solver(Objective(normal_contact="implicit"))

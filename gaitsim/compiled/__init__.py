@@ -23,6 +23,10 @@ therefore get ``row_length(B)`` = B + 8 columns in that case (the ``ForceState``
 of the first B columns; ``ForceState.padded`` holds the full arrays for the kernels). Measured at
 B = 1024, one process: 123 -> 162-183 walker-s/s; results are bit-identical (tested).
 
+The two integrator options of ``SemiImplicitEuler`` have kernels too: ``fiber_newton`` (the
+backward-Euler fibre update; Newton iterations as the outer loop, so that each inner loop over
+the batch stays vectorizable) and ``normal_contact_active_set``.
+
 Where it pays: everywhere. About 20x numpy for one walker (numpy's per-call overhead) and 2-4x
 at B >= 256 (``benchmarks/bench_walking.py``). The kernels are serial; use worker processes
 for several cores (threads inside each call lost badly whenever another process held a core).
@@ -36,9 +40,11 @@ All arrays are batch-last, as in the numpy code; see ``dynamics.ForceState`` for
 """
 
 from ._numba import BACKENDS, available, check_backend, require
+from .contact_set import normal_contact_active_set
+from .fibers import fiber_newton
 from .physics import accelerations, evaluate_forces
 from .reflex import reflex_excitation
 from .update import update_state
 
-__all__ = ["BACKENDS", "accelerations", "available", "check_backend", "evaluate_forces", "reflex_excitation",
-           "require", "update_state"]
+__all__ = ["BACKENDS", "accelerations", "available", "check_backend", "evaluate_forces", "fiber_newton",
+           "normal_contact_active_set", "reflex_excitation", "require", "update_state"]

@@ -42,6 +42,49 @@ if numba is not None:
             for b in range(nb):
                 out[row, b] += src[ik, b]
 
+    @njit(cache=True, inline="always", error_model="numpy")
+    def _ce_state(lce, act, lm, lo, fm, ls, ref, pe, vmax, fl):
+        """(tendon force F_se (N), v_ce (m/s), dv_ce/dl_ce (1/s)) of one muscle: ``muscles.fiber_dynamics``
+        term by term, given its force-length factor ``fl`` (the exp is taken in a loop of its own)."""
+        ln = lce / lo
+        strain = ((lm - lce) - ls) / ls
+        sp = max(strain, 0.0)
+        r = sp / ref
+        fse = fm * (r * r)
+        kse = 2.0 * fm * sp / ((ref * ref) * ls)
+        xp = max(ln - 1.0, 0.0) / _FL_W
+        kp = pe * fm
+        fpe = kp * xp * xp
+        dpe = 2.0 * kp * xp / _FL_W
+        xb = min(ln - (1.0 - _FL_W), 0.0) / (0.5 * _FL_W)
+        fbe = fm * xb * xb
+        dbe = 2.0 * fm * xb / (0.5 * _FL_W)
+        x = (ln - 1.0) / _FL_W
+        xa = x * abs(x)
+        dfl = fl * (3.0 * _FL_C / _FL_W) * xa
+        num = fse + fbe
+        den = act * fm * fl + fpe + _EPS * fm
+        ratio = num / den
+        # the three branches of muscles.velocity_from_force_ratio, all evaluated and then selected
+        # (branch-free, so the loops that inline this vectorize)
+        fs_ = min(ratio, 1.0)
+        v1 = (fs_ - 1.0) / (_K * fs_ + 1.0)
+        dv1 = (1.0 + _K) / ((_K * fs_ + 1.0) * (_K * fs_ + 1.0))
+        fc = min(max(ratio, 1.0), _N)
+        d2 = (_N - 1.0) - _EK * (fc - _N)
+        v2 = (fc - 1.0) / d2
+        dv2 = (d2 + _EK * (fc - 1.0)) / (d2 * d2)
+        v3 = 1.0 + _SLOPE * (ratio - _N)
+        short = ratio <= 1.0
+        mid = ratio <= _N
+        vn = v1 if short else (v2 if mid else v3)
+        dvn = dv1 if short else (dv2 if mid else _SLOPE)
+        dnum = -kse + dbe / lo
+        dden = (act * fm * dfl + dpe) / lo
+        dratio = (dnum * den - num * dden) / (den * den)
+        scale = vmax * lo
+        return fse, vn * scale, dvn * dratio * scale
+
     @njit(cache=True, error_model="numpy")
     def _forces_kernel(q, qdot, act, lce, anchor_in, mode_in,
                        mass_total, w, A_pair, B_pair, A_diag, leg_links, gravity, pair_j, pair_k, bias_terms,
@@ -168,53 +211,13 @@ if numba is not None:
                 for b in range(nb):  # libm exp: its own loop
                     f_l[m, b] = np.exp(f_l[m, b])
                 for b in range(nb):
-                    lm = l_mtu[m, b]
                     lo = l_opt[m, b]
-                    fm = f_max[m, b]
-                    ln = lce[m, b] / lo
-                    l_norm[m, b] = ln
-                    ls = l_slack[m, b]
-                    ref = ref_strain[m, b]
-                    strain = ((lm - lce[m, b]) - ls) / ls
-                    sp = max(strain, 0.0)
-                    r = sp / ref
-                    fse = fm * (r * r)
-                    kse = 2.0 * fm * sp / ((ref * ref) * ls)
-                    xp = max(ln - 1.0, 0.0) / _FL_W
-                    kp = pe_factor[m, b] * fm
-                    fpe = kp * xp * xp
-                    dpe = 2.0 * kp * xp / _FL_W
-                    xb = min(ln - (1.0 - _FL_W), 0.0) / (0.5 * _FL_W)
-                    fbe = fm * xb * xb
-                    dbe = 2.0 * fm * xb / (0.5 * _FL_W)
-                    x = (ln - 1.0) / _FL_W
-                    xa = x * abs(x)
-                    fl = f_l[m, b]
-                    dfl = fl * (3.0 * _FL_C / _FL_W) * xa
-                    num = fse + fbe
-                    den = act[m, b] * fm * fl + fpe + _EPS * fm
-                    ratio = num / den
-                    # the three branches of muscles.velocity_from_force_ratio, all evaluated and
-                    # then selected (branch-free, so the loop vectorizes)
-                    fs_ = min(ratio, 1.0)
-                    v1 = (fs_ - 1.0) / (_K * fs_ + 1.0)
-                    dv1 = (1.0 + _K) / ((_K * fs_ + 1.0) * (_K * fs_ + 1.0))
-                    fc = min(max(ratio, 1.0), _N)
-                    d2 = (_N - 1.0) - _EK * (fc - _N)
-                    v2 = (fc - 1.0) / d2
-                    dv2 = (d2 + _EK * (fc - 1.0)) / (d2 * d2)
-                    v3 = 1.0 + _SLOPE * (ratio - _N)
-                    short = ratio <= 1.0
-                    mid = ratio <= _N
-                    vn = v1 if short else (v2 if mid else v3)
-                    dvn = dv1 if short else (dv2 if mid else _SLOPE)
-                    dnum = -kse + dbe / lo
-                    dden = (act[m, b] * fm * dfl + dpe) / lo
-                    dratio = (dnum * den - num * dden) / (den * den)
-                    scale = v_max[m, b] * lo
+                    l_norm[m, b] = lce[m, b] / lo
+                    fse, v, dv = _ce_state(lce[m, b], act[m, b], l_mtu[m, b], lo, f_max[m, b], l_slack[m, b],
+                                           ref_strain[m, b], pe_factor[m, b], v_max[m, b], f_l[m, b])
                     f_se[m, b] = fse
-                    v_ce[m, b] = vn * scale
-                    dv_dl[m, b] = dvn * dratio * scale
+                    v_ce[m, b] = v
+                    dv_dl[m, b] = dv
             for p in range(n_mp):
                 pm = pair_muscle[p]
                 for b in range(nb):

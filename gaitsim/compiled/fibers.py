@@ -1,0 +1,78 @@
+"""Compiled backward-Euler fibre update (``integrate.backward_euler_fibers``), for
+``SemiImplicitEuler(fiber_iterations > 0, backend="numba")``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..model import MUSCLE_PAIRS, PAIR_COORD_INDEX, Model
+from ._numba import njit, numba, require
+from .physics import _FL_C, _FL_W
+
+if numba is not None:
+    from .physics import _ce_state
+
+    @njit(cache=True, error_model="numpy")
+    def _fiber_newton_kernel(x, new, i_q, i_act, i_lce, dt, iterations, pair_coord, arm_cos, arm_sin, arm_const,
+                             length_const, l_ref, muscle_pairs, f_max, l_opt, l_slack, v_max, ref_strain, pe_factor):
+        # batch innermost in every loop (SIMD across walkers), libm calls in loops of their own;
+        # the Newton iterations are the outer loop, so each inner loop stays vectorizable
+        nb = x.shape[1]
+        n_mp = pair_coord.shape[0]
+        n_mus = l_ref.shape[0]
+        cq = np.empty((10, nb))
+        sq = np.empty((10, nb))
+        for c in range(10):
+            for b in range(nb):
+                cq[c, b] = np.cos(new[i_q + c, b])
+            for b in range(nb):
+                sq[c, b] = np.sin(new[i_q + c, b])
+        dl = np.zeros((n_mp + 1, nb))  # last row: the zero that pads muscle_pairs
+        for p in range(n_mp):
+            c = pair_coord[p]
+            for b in range(nb):
+                dl[p, b] = length_const[p, b] - (arm_cos[p, b] * sq[c, b] - arm_sin[p, b] * cq[c, b]
+                                                  + arm_const[p, b] * new[i_q + c, b])
+        lm = np.empty((n_mus, nb))
+        for m in range(n_mus):
+            idx = muscle_pairs[m]
+            for b in range(nb):  # model.gather_sum order: left to right, then l_ref
+                lm[m, b] = dl[idx[0], b]
+            for k in range(1, idx.shape[0]):
+                for b in range(nb):
+                    lm[m, b] += dl[idx[k], b]
+            for b in range(nb):
+                lm[m, b] = l_ref[m, b] + lm[m, b]
+        fl = np.empty(nb)
+        lce = np.empty(nb)
+        act = np.empty(nb)
+        l0 = np.empty(nb)
+        for m in range(n_mus):
+            for b in range(nb):  # local rows: the loops below then touch no array they write elsewhere
+                lce[b] = new[i_lce + m, b]
+                act[b] = new[i_act + m, b]
+                l0[b] = x[i_lce + m, b]
+            lo, fm, ls, ref, pe, vm, lmm = (l_opt[m], f_max[m], l_slack[m], ref_strain[m], pe_factor[m], v_max[m],
+                                            lm[m])
+            for _ in range(iterations):
+                for b in range(nb):
+                    xx = (lce[b] / lo[b] - 1.0) / _FL_W
+                    fl[b] = _FL_C * ((xx * abs(xx)) * xx)
+                for b in range(nb):
+                    fl[b] = np.exp(fl[b])
+                for b in range(nb):
+                    _, v, dv = _ce_state(lce[b], act[b], lmm[b], lo[b], fm[b], ls[b], ref[b], pe[b], vm[b], fl[b])
+                    lce[b] = lce[b] - (lce[b] - l0[b] - dt * v) / (1.0 - dt * min(dv, 0.0))
+            for b in range(nb):
+                new[i_lce + m, b] = lce[b]
+
+
+def fiber_newton(model: Model, x, new, dt: float, blocks: dict, iterations: int) -> None:
+    """Replace the fibre lengths of ``new`` (the linearly implicit first guess) by the backward-Euler
+    solution after ``iterations`` Newton iterations, in place (see ``integrate.backward_euler_fibers``)."""
+    require()
+    pp, mp = model.paths, model.muscles
+    _fiber_newton_kernel(x, new, blocks["q"].start, blocks["activation"].start, blocks["fiber_length"].start,
+                         float(dt), int(iterations), PAIR_COORD_INDEX, pp.arm_cos, pp.arm_sin, pp.arm_const,
+                         pp.length_const, pp.l_ref, MUSCLE_PAIRS, mp.f_max, mp.l_opt, mp.l_slack, mp.v_max,
+                         mp.ref_strain, mp.pe_factor)
