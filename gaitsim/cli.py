@@ -20,7 +20,7 @@ import numpy as np
 from . import SemiImplicitEuler, build_model, initial_state, simulate, standing_pose
 from .compiled import BACKENDS
 from .control import PoseHold
-from .integrate import DEFAULT_DT, SaveEvery
+from .integrate import DEFAULT_DT, NORMAL_CONTACT, SaveEvery
 from .reflex import MODES
 
 SCENARIOS = {
@@ -33,6 +33,9 @@ SCENARIOS = {
 def _run(args) -> int:
     sc = SCENARIOS[args.scenario]
     duration = args.duration if args.duration is not None else sc["duration"]
+    if args.scenario == "healthy" and not duration >= 2.0:
+        raise ValueError(f"--duration of 'healthy' must be at least 2 s (its summary measures the strides after "
+                         f"1 s), got {duration}")
     model = build_model(batch_size=args.batch, body_mass=args.body_mass, height=args.height)
     if args.scenario == "healthy":
         from .tuned import healthy_walker
@@ -54,7 +57,8 @@ def _run(args) -> int:
     t0 = time.perf_counter()
     res = simulate(model, controller, duration=duration, dt=args.dt, initial_state=x0,
                    save=SaveEvery(max(1, int(round(0.002 / args.dt)))), progress=progress,
-                   solver=SemiImplicitEuler(backend=args.backend))
+                   solver=SemiImplicitEuler(backend=args.backend, fiber_iterations=args.fiber_iterations,
+                                            normal_contact=args.normal_contact))
     wall = time.perf_counter() - t0
     bw = model.body_weight
     fy = res["grf"][:, :, :, 1].sum(axis=-1) / bw[:, None]  # (B, T) in body weights
@@ -109,6 +113,10 @@ def main(argv=None) -> int:
                      help="healthy: which tuned reflex controller walks (trunk-initiated or leg-driven)")
     run.add_argument("--backend", default="numpy", choices=list(BACKENDS),
                      help="numba: compiled kernels (pip install 'gaitsim[fast]'), fastest for a few walkers")
+    run.add_argument("--fiber-iterations", type=int, default=0,
+                     help="Newton iterations of a backward-Euler fibre step (0: linearly implicit; see README)")
+    run.add_argument("--normal-contact", default="explicit", choices=list(NORMAL_CONTACT),
+                     help="active_set: decide which contact spheres push with the end-of-step velocity (see README)")
     args = ap.parse_args(argv)
     try:
         return _run(args)

@@ -42,3 +42,19 @@ def test_calf_slack_example_runs():
     lines = out.stdout.strip().splitlines()
     soleus = [float(l.split()[1]) for l in lines[1:]]
     assert soleus[1] > soleus[0]  # the shorter tendon carries more passive force
+
+
+def test_cli_integrator_options(tmp_path, capsys):
+    from gaitsim.compiled import available
+
+    backend = "numba" if available() else "numpy"
+    code = main(["run", "healthy", "--duration", "3.0", "--backend", backend, "--fiber-iterations", "3",
+                 "--normal-contact", "active_set", "--out", str(tmp_path)])
+    assert code == 0
+    assert json.loads((tmp_path / "summary.json").read_text())["status"] == ["ok"]
+    code = main(["run", "healthy", "--duration", "3.0", "--fiber-iterations", "50", "--out", str(tmp_path)])
+    assert code == 2
+    assert "fiber_iterations must be an integer in [0, 20]" in capsys.readouterr().err
+    code = main(["run", "healthy", "--duration", "1.0", "--out", str(tmp_path)])  # too short for a stride
+    assert code == 2
+    assert "--duration of 'healthy' must be at least 2 s" in capsys.readouterr().err
