@@ -192,17 +192,13 @@ def normal_contact_active_set(model: Model, fs: ForceState, qddot, dt: float):
 
 
 def accelerations_contact_active_set(model: Model, fs: ForceState, actuator_torque=None, actuator_damping=None,
-                                     dt: float = 0.0, backend: str = "numpy"):
+                                     dt: float = 0.0, solve=accelerations, active_set=normal_contact_active_set):
     """``accelerations`` over a step ``dt`` with the normal contact's active set decided implicitly
     (``normal_contact_active_set``): a first solve with the explicit law; walkers whose active set
     changes are solved again with it (one re-solve; a third pass was never needed in 6 s of
     walking at 0.25 ms, where 2.4 % of the steps took the second). The tangential forces stay
-    those of the explicit law. ``backend``: "numpy" or "numba" (``gaitsim.compiled``)."""
-    if backend == "numba":
-        from .compiled import accelerations as solve
-        from .compiled import normal_contact_active_set as active_set
-    else:
-        solve, active_set = accelerations, normal_contact_active_set
+    those of the explicit law. ``solve``, ``active_set``: numpy (default) or the compiled
+    ``gaitsim.compiled.accelerations`` and ``normal_contact_active_set``."""
     qdd = solve(model, fs, actuator_torque, actuator_damping, dt)
     if dt <= 0.0 or not model.options.contact:
         return qdd
@@ -211,8 +207,7 @@ def accelerations_contact_active_set(model: Model, fs: ForceState, actuator_torq
         return qdd
     if fs.padded is not None:  # compiled, padded rows: fn and cn come with them
         nb = qdd.shape[1]
-        again = replace(fs, fn=fn[..., :nb], cn=cn[..., :nb],
-                                    padded=replace(fs.padded, fn=fn, cn=cn))
+        again = replace(fs, fn=fn[..., :nb], cn=cn[..., :nb], padded=replace(fs.padded, fn=fn, cn=cn))
     else:
         again = replace(fs, fn=fn, cn=cn)
     return np.where(changed, solve(model, again, actuator_torque, actuator_damping, dt), qdd)

@@ -28,12 +28,13 @@ from __future__ import annotations
 import time as _time
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Callable, NamedTuple
 
 import numpy as np
 
 from . import muscles as mus
 from .control import MIN_EXCITATION, ConstantExcitation, Controller
-from .dynamics import accelerations, accelerations_contact_active_set, evaluate_forces
+from .dynamics import accelerations, accelerations_contact_active_set, evaluate_forces, normal_contact_active_set
 from .model import Model, path_geometry
 from .names import N_COORDINATES
 from .results import STATUS_DIVERGED, STATUS_FELL, STATUS_OK, Results
@@ -71,14 +72,26 @@ class SaveFinal:
     """Keep only the final state and status (for large sweeps); no trajectories."""
 
 
+class _Backend(NamedTuple):
+    """A backend's step functions; ``update`` and ``fiber_newton`` are None for numpy (the step
+    does those in numpy itself)."""
+
+    forces: Callable
+    solve: Callable
+    active_set: Callable
+    update: Callable | None
+    fiber_newton: Callable | None
+
+
 @lru_cache(maxsize=None)
-def _backend_functions(backend: str):
-    """(evaluate_forces, accelerations, update_state or None) of a backend, resolved once."""
+def _backend_functions(backend: str) -> _Backend:
+    """The step functions of a backend, resolved once."""
     if backend == "numba":
         from . import compiled
 
-        return compiled.evaluate_forces, compiled.accelerations, compiled.update_state
-    return evaluate_forces, accelerations, None
+        return _Backend(compiled.evaluate_forces, compiled.accelerations, compiled.normal_contact_active_set,
+                        compiled.update_state, compiled.fiber_newton)
+    return _Backend(evaluate_forces, accelerations, normal_contact_active_set, None, None)
 
 
 @dataclass(frozen=True)
@@ -129,19 +142,17 @@ class SemiImplicitEuler:
         nb = x.shape[1]
         anchor = x[blk["anchor"]].reshape(2, 2, nb)
         mode = x[blk["mode"]].reshape(2, 2, nb)
-        forces, solve, update = _backend_functions(self.backend)
-        fs = forces(model, q, qd, act, lce, anchor, mode)
+        be = _backend_functions(self.backend)
+        fs = be.forces(model, q, qd, act, lce, anchor, mode)
         out = controller(t, fs, memory)
         if self.normal_contact == "active_set":
-            qdd = accelerations_contact_active_set(model, fs, out.torque, out.damping, dt, self.backend)
+            qdd = accelerations_contact_active_set(model, fs, out.torque, out.damping, dt, be.solve, be.active_set)
         else:
-            qdd = solve(model, fs, out.torque, out.damping, dt)
-        if update is not None:
-            new = update(model, x, fs, out.excitation, qdd, dt, blk)
+            qdd = be.solve(model, fs, out.torque, out.damping, dt)
+        if be.update is not None:
+            new = be.update(model, x, fs, out.excitation, qdd, dt, blk)
             if self.fiber_iterations:
-                from .compiled import fiber_newton
-
-                fiber_newton(model, x, new, dt, blk, self.fiber_iterations)
+                be.fiber_newton(model, x, new, dt, blk, self.fiber_iterations)
             return new, fs, out
         new = np.empty_like(x)
         qd_new = qd + dt * qdd
