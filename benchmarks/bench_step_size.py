@@ -22,9 +22,9 @@ from pathlib import Path
 METRICS = ("speed", "cadence", "stride_time", "stride_length", "stance_pct", "double_support_pct")
 
 
-def stride_metrics(sol, dt: float, seconds: float, backend: str, settle: float = 2.0, solver_options=None) -> dict:
+def stride_metrics(sol, dt: float, seconds: float, backend: str, settle: float = 2.0, options=None) -> dict:
     """Stride metrics of one walker simulated ``seconds`` at step ``dt`` (strides after ``settle`` s);
-    ``solver_options``: further ``SemiImplicitEuler`` fields (fiber_iterations, normal_contact)."""
+    ``options``: further ``SemiImplicitEuler`` fields (fiber_iterations, normal_contact)."""
     import gaitsim as gs
     from gaitsim import analysis
     from gaitsim.tuned import walker_from_solutions
@@ -34,7 +34,7 @@ def stride_metrics(sol, dt: float, seconds: float, backend: str, settle: float =
     every = max(1, int(round(0.001 / dt)))
     t0 = time.perf_counter()
     res = gs.simulate(model, ctrl, duration=seconds, dt=dt, initial_state=x0, save=gs.SaveEvery(every, ("q", "grf")),
-                      solver=gs.SemiImplicitEuler(backend=backend, **(solver_options or {})))
+                      solver=gs.SemiImplicitEuler(backend=backend, **(options or {})))
     wall = time.perf_counter() - t0
     keep = res.time >= settle
     out = analysis.spatiotemporal(res.time[keep], res["q"][0, keep, 0], res["grf"][0, keep, 0, 1],
@@ -53,13 +53,16 @@ def main(argv=None):
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--settle", type=float, default=2.0, help="strides before this time (s) are skipped")
     ap.add_argument("--backend", default="numba" if available() else "numpy", choices=["numpy", "numba"])
-    ap.add_argument("--fiber-iterations", type=int, default=0, help="SemiImplicitEuler.fiber_iterations")
-    ap.add_argument("--normal-contact", default="explicit", choices=["explicit", "active_set"],
-                    help="SemiImplicitEuler.normal_contact")
+    ap.add_argument("--fiber-iterations", type=int, default=None,
+                    help="SemiImplicitEuler.fiber_iterations (default: what the walker was tuned with)")
+    ap.add_argument("--normal-contact", default=None, choices=["explicit", "active_set"],
+                    help="SemiImplicitEuler.normal_contact (default: what the walker was tuned with)")
     ap.add_argument("--out", default="bench_step_size.json")
     a = ap.parse_args(argv)
     sol = json.loads(Path(a.solution).read_text()) if a.solution else load_tuned("trunk_initiated")
-    options = {"fiber_iterations": a.fiber_iterations, "normal_contact": a.normal_contact}
+    from gaitsim.tuned import solver_options
+
+    options = solver_options(sol, a.fiber_iterations, a.normal_contact)  # as tuned, unless overridden
     print("solver:", options)
     rows = []
     for dt in sorted(a.steps, reverse=True):
@@ -73,7 +76,8 @@ def main(argv=None):
         big["diff_to_half_pct"] = diff
         print(f"dt {big['dt'] * 1e3:8.4f} ms vs {small['dt'] * 1e3:.4f} ms: " +
               "  ".join(f"{k} {v:+.2f}" for k, v in diff.items()))
-    Path(a.out).write_text(json.dumps({"backend": a.backend, "seconds": a.seconds, "solver": options, "rows": rows}, indent=2))
+    summary = {"backend": a.backend, "seconds": a.seconds, "solver": options, "rows": rows}
+    Path(a.out).write_text(json.dumps(summary, indent=2))
     print(f"wrote {a.out}")
 
 

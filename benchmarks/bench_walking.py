@@ -120,16 +120,19 @@ def main(argv=None):
     ap.add_argument("--backends", nargs="+", default=["numpy", "numba"], choices=["numpy", "numba"],
                     help="numba rows are skipped when numba is not installed")
     ap.add_argument("--dt", type=float, default=None, help="step (s); default gaitsim.DEFAULT_DT")
-    ap.add_argument("--fiber-iterations", type=int, default=0, help="SemiImplicitEuler.fiber_iterations")
-    ap.add_argument("--normal-contact", default="explicit", choices=["explicit", "active_set"],
-                    help="SemiImplicitEuler.normal_contact")
+    ap.add_argument("--fiber-iterations", type=int, default=None,
+                    help="SemiImplicitEuler.fiber_iterations (default: what the walker was tuned with)")
+    ap.add_argument("--normal-contact", default=None, choices=["explicit", "active_set"],
+                    help="SemiImplicitEuler.normal_contact (default: what the walker was tuned with)")
     ap.add_argument("--out", default="bench_walking.json")
     a = ap.parse_args(argv)
     sol = _load(a.solution)
     import gaitsim as gs
 
     dt = a.dt if a.dt is not None else gs.DEFAULT_DT
-    options = {"fiber_iterations": a.fiber_iterations, "normal_contact": a.normal_contact}
+    from gaitsim.tuned import solver_options
+
+    options = solver_options(sol, a.fiber_iterations, a.normal_contact)  # as tuned, unless overridden
     print(f"dt {dt * 1e3:g} ms, solver {options}")
     rows = []
     from gaitsim.compiled import available

@@ -16,17 +16,18 @@ from pathlib import Path
 
 import gaitsim as gs
 from gaitsim import analysis
-from gaitsim.tuned import walker_from_solutions
+from gaitsim.tuned import solver_options, walker_from_solutions
 
 
-def simulate_solutions(sols: list[dict], duration: float, dt: float, backend: str = "numpy", solver_options=None):
-    """All candidate solutions (same mode) simulated as one batch; ``solver_options``: further
-    ``SemiImplicitEuler`` fields (default: those a solution's objective was tuned with)."""
+def simulate_solutions(sols: list[dict], duration: float, dt: float, backend: str = "numpy", options=None):
+    """All candidate solutions (same mode) simulated as one batch; ``options``: further
+    ``SemiImplicitEuler`` fields (default: SemiImplicitEuler's; ``main`` passes those the first solution
+    was tuned with, ``gaitsim.tuned.solver_options``)."""
     model = gs.build_model(batch_size=len(sols))
     ctrl, x0 = walker_from_solutions(model, sols, dt, backend=backend)
     save = gs.SaveEvery(max(1, int(round(0.002 / dt))), ("q", "qdot", "grf", "muscle_moment", "activation"))
     return model, gs.simulate(model, ctrl, duration=duration, dt=dt, initial_state=x0, save=save,
-                              solver=gs.SemiImplicitEuler(backend=backend, **(solver_options or {})))
+                              solver=gs.SemiImplicitEuler(backend=backend, **(options or {})))
 
 
 def report(model, res, i: int = 0) -> dict:
@@ -68,15 +69,12 @@ def main(argv=None):
     ap.add_argument("--dt", type=float, default=2.5e-4)
     ap.add_argument("--backend", default="numpy", choices=["numpy", "numba"])
     ap.add_argument("--fiber-iterations", type=int, default=None,
-                    help="SemiImplicitEuler.fiber_iterations (default: the first solution's tuning objective's, else 0)")
+                    help="SemiImplicitEuler.fiber_iterations (default: the first solution's tuning objective's)")
     ap.add_argument("--normal-contact", default=None, choices=["explicit", "active_set"],
                     help="SemiImplicitEuler.normal_contact (default: the first solution's tuning objective's)")
     a = ap.parse_args(argv)
     sols = [json.loads(Path(p).read_text()) for p in a.solutions]
-    tuned_with = sols[0].get("provenance", {}).get("objective", {})
-    options = {"fiber_iterations": a.fiber_iterations if a.fiber_iterations is not None
-               else tuned_with.get("fiber_iterations", 0),
-               "normal_contact": a.normal_contact or tuned_with.get("normal_contact", "explicit")}
+    options = solver_options(sols[0], a.fiber_iterations, a.normal_contact)  # as the first was tuned, or the flags
     print("solver:", options)
     model, res = simulate_solutions(sols, a.duration, a.dt, a.backend, options)
     reports = [report(model, res, i) for i in range(len(sols))]

@@ -1,10 +1,12 @@
 """Push robustness of a tuned walker: horizontal pushes on the trunk at random phases.
 
-    python examples/push_robustness.py tuned.json [--sizes 25 50 100 150] [--n 100] [--duration 8]
+    python examples/push_robustness.py [tuned.json] [--sizes 25 50 -50 100] [--n 100] [--duration 8]
 
-For each push size (N, forward, 100 ms at the torso centre of mass), ``--n`` copies of the walker
-are pushed at random times between 3 s and 4.5 s (random phases of the gait) in one batch and
-simulated to ``--duration``; the script prints the survival fraction per size.
+For each push size (N, positive forward, negative backward, 100 ms at the torso centre of mass),
+``--n`` copies of the walker are pushed at random times between 3 s and 4.5 s (random phases of
+the gait) in one batch and simulated to ``--duration``; the script prints the survival fraction
+per size. Without a file it pushes the shipped walker of ``--mode``. The walker runs with the
+integrator it was tuned with (``gaitsim.tuned.tuned_solver``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 import gaitsim as gs
-from gaitsim.tuned import walker_from_solutions
+from gaitsim.tuned import load_tuned, tuned_solver, walker_from_solutions
 
 
 def survival(sol: dict, size: float, n: int, duration: float, seed: int = 0, dt: float = 2.5e-4,
@@ -26,19 +28,21 @@ def survival(sol: dict, size: float, n: int, duration: float, seed: int = 0, dt:
     starts = np.random.default_rng(seed).uniform(3.0, 4.5, n)
     ctrl = gs.TrunkPush(walker, force=size, start=starts, duration=0.1)
     res = gs.simulate(model, ctrl, duration=duration, dt=dt, initial_state=x0, save=gs.SaveFinal(),
-                      solver=gs.SemiImplicitEuler(backend=backend))
+                      solver=tuned_solver(sol, backend))
     return float(np.mean(res.status == 0))
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser()
-    ap.add_argument("solution")
-    ap.add_argument("--sizes", type=float, nargs="+", default=[0.0, 25.0, 50.0, 100.0, 150.0])
+    ap.add_argument("solution", nargs="?", default=None, help="tuned JSON (default: the shipped walker of --mode)")
+    ap.add_argument("--mode", default="trunk_initiated", choices=["trunk_initiated", "geyer_herr"])
+    ap.add_argument("--sizes", type=float, nargs="+", default=[0.0, 25.0, -25.0, 50.0, -50.0, 100.0, -100.0, 150.0],
+                    help="push forces (N, positive forward)")
     ap.add_argument("--n", type=int, default=100)
     ap.add_argument("--duration", type=float, default=8.0)
     ap.add_argument("--backend", default="numpy", choices=["numpy", "numba"])
     a = ap.parse_args(argv)
-    sol = json.loads(Path(a.solution).read_text())
+    sol = json.loads(Path(a.solution).read_text()) if a.solution else load_tuned(a.mode)
     print(f"{'push (N, 100 ms)':>18} {'impulse (N s)':>14} {'survival':>9}")
     for size in a.sizes:
         alive = survival(sol, size, a.n, a.duration, backend=a.backend)

@@ -48,6 +48,11 @@ def main(argv=None):
                     help="weight of the GRF double-hump term (peaks 1.0-1.35 BW, trough 0.1 below)")
     ap.add_argument("--w-cadence", type=float, default=Objective.w_cadence,
                     help="weight of the cadence-outside-95-125-steps/min term")
+    ap.add_argument("--double-support-range", type=float, nargs=2, default=Objective.double_support_range,
+                    metavar=("LOW", "HIGH"), help="%% of the cycle the stance/DS term aims double support into "
+                    "(default: the issue's 8-14; a narrower range tunes with a margin)")
+    ap.add_argument("--cadence-range", type=float, nargs=2, default=Objective.cadence_range,
+                    metavar=("LOW", "HIGH"), help="steps/min the cadence term aims into (default 95-125)")
     ap.add_argument("--dt", type=float, default=Objective.dt, help="integration step (s)")
     ap.add_argument("--also-dt", type=float, nargs="*", default=[],
                     help="further integration steps (s) each candidate is scored at; its cost is the worst")
@@ -56,8 +61,9 @@ def main(argv=None):
     ap.add_argument("--start-from", default=None, help="tuned JSON to centre the search on")
     ap.add_argument("--backend", default="numpy", choices=["numpy", "numba"],
                     help="numba: compiled kernels, several times faster per generation (pip install '.[fast]')")
-    ap.add_argument("--fiber-iterations", type=int, default=0, help="SemiImplicitEuler.fiber_iterations")
-    ap.add_argument("--normal-contact", default="explicit", choices=["explicit", "active_set"],
+    ap.add_argument("--fiber-iterations", type=int, default=Objective.fiber_iterations,
+                    help="SemiImplicitEuler.fiber_iterations")
+    ap.add_argument("--normal-contact", default=Objective.normal_contact, choices=["explicit", "active_set"],
                     help="SemiImplicitEuler.normal_contact")
     ap.add_argument("--checkpoint", default=None)
     ap.add_argument("--out", default="tuned.json")
@@ -65,7 +71,8 @@ def main(argv=None):
     objective = Objective(duration=a.duration, target_speed=a.speed, w_speed=a.w_speed, w_grf=a.w_grf,
                           sample_every=a.sample_every, w_shape=a.w_shape, w_phase=a.w_phase, w_hump=a.w_hump,
                           w_cadence=a.w_cadence, settle=a.settle, dt=a.dt, also_dt=tuple(a.also_dt),
-                          backend=a.backend, fiber_iterations=a.fiber_iterations, normal_contact=a.normal_contact)
+                          backend=a.backend, fiber_iterations=a.fiber_iterations, normal_contact=a.normal_contact,
+                          double_support_range=tuple(a.double_support_range), cadence_range=tuple(a.cadence_range))
     space = SearchSpace(mode=a.mode, base=base_from_solution(a.start_from) if a.start_from else {})
     sol = tune(space, objective,
                generations=a.generations, popsize=a.popsize, sigma0=a.sigma, seed=a.seed,

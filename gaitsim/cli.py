@@ -38,12 +38,16 @@ def _run(args) -> int:
                          f"1 s), got {duration}")
     model = build_model(batch_size=args.batch, body_mass=args.body_mass, height=args.height)
     if args.scenario == "healthy":
-        from .tuned import healthy_walker
+        from .tuned import healthy_walker, load_tuned, tuned_solver
 
         controller, x0 = healthy_walker(model, mode=args.controller, dt=args.dt, backend=args.backend)
+        solver = tuned_solver(load_tuned(args.controller), args.backend, fiber_iterations=args.fiber_iterations,
+                              normal_contact=args.normal_contact)
     else:
         controller = PoseHold()
         x0 = initial_state(model, standing_pose(model, sc["height_above_ground"]))
+        options = {"fiber_iterations": args.fiber_iterations, "normal_contact": args.normal_contact}
+        solver = SemiImplicitEuler(backend=args.backend, **{k: v for k, v in options.items() if v is not None})
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     last = [0.0]
@@ -56,9 +60,7 @@ def _run(args) -> int:
     print(f"gaitsim run {args.scenario}: {sc['doc']}; {model.batch_size} walker(s), {duration} s, dt {args.dt} s")
     t0 = time.perf_counter()
     res = simulate(model, controller, duration=duration, dt=args.dt, initial_state=x0,
-                   save=SaveEvery(max(1, int(round(0.002 / args.dt)))), progress=progress,
-                   solver=SemiImplicitEuler(backend=args.backend, fiber_iterations=args.fiber_iterations,
-                                            normal_contact=args.normal_contact))
+                   save=SaveEvery(max(1, int(round(0.002 / args.dt)))), progress=progress, solver=solver)
     wall = time.perf_counter() - t0
     bw = model.body_weight
     fy = res["grf"][:, :, :, 1].sum(axis=-1) / bw[:, None]  # (B, T) in body weights
@@ -69,6 +71,7 @@ def _run(args) -> int:
         "walkers": model.batch_size,
         "duration_s": duration,
         "dt_s": args.dt,
+        "integrator": {"fiber_iterations": solver.fiber_iterations, "normal_contact": solver.normal_contact},
         "wall_time_s": round(wall, 3),
         "status": res.status_text(),
         "peak_vertical_grf_bw": np.round(fy[:, settled].max(axis=1), 4).tolist(),
@@ -113,10 +116,12 @@ def main(argv=None) -> int:
                      help="healthy: which tuned reflex controller walks (trunk-initiated or leg-driven)")
     run.add_argument("--backend", default="numpy", choices=list(BACKENDS),
                      help="numba: compiled kernels (pip install 'gaitsim[fast]'), fastest for a few walkers")
-    run.add_argument("--fiber-iterations", type=int, default=0,
-                     help="Newton iterations of a backward-Euler fibre step (0: linearly implicit; see README)")
-    run.add_argument("--normal-contact", default="explicit", choices=list(NORMAL_CONTACT),
-                     help="active_set: decide which contact spheres push with the end-of-step velocity (see README)")
+    run.add_argument("--fiber-iterations", type=int, default=None,
+                     help="Newton iterations of a backward-Euler fibre step (0: linearly implicit; default: what "
+                          "the walker was tuned with, else SemiImplicitEuler's; see README)")
+    run.add_argument("--normal-contact", default=None, choices=list(NORMAL_CONTACT),
+                     help="active_set: decide which contact spheres push with the end-of-step velocity; explicit: "
+                          "with the start-of-step one (default: what the walker was tuned with; see README)")
     args = ap.parse_args(argv)
     try:
         return _run(args)

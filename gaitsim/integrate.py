@@ -100,26 +100,29 @@ class SemiImplicitEuler:
 
     backend: ``"numpy"`` (the reference, default) or ``"numba"`` (``gaitsim.compiled``: the force
     evaluation and the equations of motion as compiled kernels; needs the ``fast`` extra).
-    fiber_iterations: Newton iterations of a backward-Euler fibre update (0, the default, keeps the
-    single linearly implicit step). The linearly implicit step freezes the path length and the
-    activation over the step; where the CE time constant is far below dt (about 2-80 us at low
-    activation, feasibility.md section 1a) it converges only once dt is below about 30 us
-    (stiff order reduction: fibre forces differ by about 12 N between 0.25, 0.125 and 0.0625 ms
-    in an open-loop replay of a walking excitation). Three iterations cut the error of a drop
-    against Radau at 0.25 ms from 33 to 2.8 mm (tests/test_convergence.py); they leave a
-    residual of about 1e-5 m in the fibre equation, six reach rounding. Each iteration costs
-    one CE evaluation (about 0.25 us per walker compiled, against about 1 us for a whole step).
-    normal_contact: ``"explicit"`` (default): the clip of the normal contact law at zero force is
-    taken at the start of the step; ``"active_set"``: it is decided with the end-of-step velocity,
-    which removes the on/off chatter of a sphere lifting off slowly (see
-    ``dynamics.normal_contact_active_set``). The README's section on step-size accuracy has the
-    measurements behind both options.
+    fiber_iterations: Newton iterations of a backward-Euler fibre update (default 3; 0 keeps the
+    single linearly implicit step, the default before gaitsim 0.2). The linearly implicit step
+    freezes the path length and the activation over the step; where the CE time constant is far
+    below dt (about 2-80 us at low activation, feasibility.md section 1a) it converges only once
+    dt is below about 30 us (stiff order reduction: fibre forces differ by about 12 N between
+    0.25, 0.125 and 0.0625 ms in an open-loop replay of a walking excitation). Three iterations
+    cut the error of a drop against Radau at 0.25 ms from 33 to 2.8 mm (tests/test_convergence.py);
+    they leave a residual of about 1e-5 m in the fibre equation, six reach rounding. Each
+    iteration costs one CE evaluation (about 0.25 us per walker compiled, against about 1 us for
+    a whole step).
+    normal_contact: ``"active_set"`` (default): the clip of the normal contact law at zero force
+    is decided with the end-of-step velocity, which removes the on/off chatter of a sphere lifting
+    off slowly (see ``dynamics.normal_contact_active_set``); ``"explicit"`` (the default before
+    gaitsim 0.2): the clip is taken at the start of the step. The README's section on step-size
+    accuracy has the measurements behind both options; the shipped walkers are tuned with the
+    defaults, and ``gaitsim.tuned.tuned_solver`` rebuilds the integrator a tuned solution was
+    tuned with.
     """
 
     order: int = 1
     backend: str = "numpy"
-    fiber_iterations: int = 0
-    normal_contact: str = "explicit"
+    fiber_iterations: int = 3
+    normal_contact: str = "active_set"
 
     def __post_init__(self):
         from .compiled import check_backend

@@ -85,8 +85,8 @@ class Objective:
     w_cadence: float = 0.0
     settle: float = 1.0  # s of start-up ignored by the shape, phase and hump terms
     backend: str = "numpy"  # "numba": compiled kernels (gaitsim.compiled), ~10x faster at 16-32 walkers
-    fiber_iterations: int = 0  # SemiImplicitEuler.fiber_iterations (0: linearly implicit fibre step)
-    normal_contact: str = "explicit"  # SemiImplicitEuler.normal_contact ("explicit" or "active_set")
+    fiber_iterations: int = SemiImplicitEuler.fiber_iterations  # Newton iterations of the fibre step (0: linear)
+    normal_contact: str = SemiImplicitEuler.normal_contact  # "active_set" or "explicit" (see SemiImplicitEuler)
     stance_range: tuple[float, float] = (57.0, 66.0)  # % of the cycle (walking issue; Perry 60-62 %)
     double_support_range: tuple[float, float] = (8.0, 14.0)  # % of the cycle, each (issue; Perry 10-12 %)
     grf_peak_range: tuple[float, float] = (1.0, 1.35)  # BW, both vertical GRF peaks (walking issue)

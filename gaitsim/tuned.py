@@ -2,7 +2,9 @@
 
 ``load_tuned(mode)`` returns the JSON dict written by ``optimize.tune`` (gains, start state,
 provenance: objective, seed, population, generations, and the command that reproduces it).
-``healthy_walker(model, mode)`` builds the controller and the initial state from it.
+``healthy_walker(model, mode)`` builds the controller and the initial state from it, and
+``tuned_solver(solution)`` the integrator the solution was tuned with: a reflex walker's gait is
+tuned together with its integrator's errors, so it must be run with the same options.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from importlib import resources
 
 import numpy as np
 
+from .integrate import SemiImplicitEuler
 from .model import Model
 from .reflex import MODES, ReflexController
 from .walking_start import walking_state
@@ -25,6 +28,29 @@ def load_tuned(mode: str = "trunk_initiated") -> dict:
     if not path.is_file():
         raise ValueError(f"no tuned parameters ship for mode {mode!r} yet")
     return json.loads(path.read_text())
+
+
+# Integrator options a solution was tuned with when its provenance predates them (gaitsim 0.1:
+# linearly implicit fibre step, normal contact clipped at the start of the step).
+_OPTIONS_BEFORE_0_2 = {"fiber_iterations": 0, "normal_contact": "explicit"}
+
+
+def solver_options(solution: dict, fiber_iterations: int | None = None, normal_contact: str | None = None) -> dict:
+    """``SemiImplicitEuler`` options (fiber_iterations, normal_contact) a tuned solution was tuned
+    with, from its provenance; solutions tuned before the options existed get gaitsim 0.1's. An
+    argument that is not None overrides the tuned option (command-line flags)."""
+    objective = solution.get("provenance", {}).get("objective", {})
+    options = {k: objective.get(k, v) for k, v in _OPTIONS_BEFORE_0_2.items()}
+    given = {"fiber_iterations": fiber_iterations, "normal_contact": normal_contact}
+    options.update({k: v for k, v in given.items() if v is not None})
+    return options
+
+
+def tuned_solver(solution: dict, backend: str = "numpy", fiber_iterations: int | None = None,
+                 normal_contact: str | None = None) -> SemiImplicitEuler:
+    """The integrator a tuned solution was tuned with (``solver_options``, with its overrides) on
+    ``backend``."""
+    return SemiImplicitEuler(backend=backend, **solver_options(solution, fiber_iterations, normal_contact))
 
 
 def walker_from_solutions(model: Model, solutions, dt: float = 2.5e-4, backend: str = "numpy"):

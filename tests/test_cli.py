@@ -48,10 +48,15 @@ def test_cli_integrator_options(tmp_path, capsys):
     from gaitsim.compiled import available
 
     backend = "numba" if available() else "numpy"
-    code = main(["run", "healthy", "--duration", "3.0", "--backend", backend, "--fiber-iterations", "3",
-                 "--normal-contact", "active_set", "--out", str(tmp_path)])
+    code = main(["run", "healthy", "--duration", "3.0", "--backend", backend, "--out", str(tmp_path)])
     assert code == 0
-    assert json.loads((tmp_path / "summary.json").read_text())["status"] == ["ok"]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["status"] == ["ok"]  # the walker runs with the integrator it was tuned with
+    assert summary["integrator"] == {"fiber_iterations": 3, "normal_contact": "active_set"}
+    code = main(["run", "healthy", "--duration", "2.0", "--backend", backend, "--fiber-iterations", "0",
+                 "--normal-contact", "explicit", "--out", str(tmp_path)])
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["integrator"] == {"fiber_iterations": 0, "normal_contact": "explicit"}
     code = main(["run", "healthy", "--duration", "3.0", "--fiber-iterations", "50", "--out", str(tmp_path)])
     assert code == 2
     assert "fiber_iterations must be an integer in [0, 20]" in capsys.readouterr().err

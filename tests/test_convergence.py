@@ -60,25 +60,6 @@ def radau_drop():
     return m, x0, level, duration, sol
 
 
-def test_converges_to_radau_on_a_drop(radau_drop):
-    m, x0, level, duration, sol = radau_drop
-    ts = np.linspace(0.02, duration, 19)
-    ref = sol.sol(ts)[:10]
-    errors = {}
-    for dt in (2 * gs.DEFAULT_DT, gs.DEFAULT_DT, gs.DEFAULT_DT / 2, gs.DEFAULT_DT / 4, gs.DEFAULT_DT / 8):
-        res = gs.simulate(m, gs.ConstantExcitation(level), duration=duration, dt=dt, initial_state=x0,
-                          save=gs.SaveEvery(1, ("q",)))
-        q = np.array([np.interp(ts, res.time, res["q"][0, :, j]) for j in range(10)])
-        errors[dt] = np.abs(q - ref).max()  # m or rad, worst coordinate and time
-    dts = sorted(errors, reverse=True)
-    orders = [np.log2(errors[a] / errors[b]) for a, b in zip(dts, dts[1:])]
-    print("max |q - q_Radau| by dt:", {f"{k:.3g}": f"{v:.3g}" for k, v in errors.items()}, "orders", orders)
-    assert all(errors[a] > errors[b] for a, b in zip(dts, dts[1:]))  # converges
-    assert orders[-1] > 0.8  # first order once the stiff muscle modes are resolved
-    assert errors[gs.DEFAULT_DT] < 0.05  # within 5 cm / 0.05 rad over a 0.2 s impact at the default step
-
-
-
 def _radau_errors(radau_drop, dts, iterations):
     """Worst |q - q_Radau| (m or rad) over the drop, per step size."""
     m, x0, level, duration, sol = radau_drop
@@ -91,6 +72,20 @@ def _radau_errors(radau_drop, dts, iterations):
         q = np.array([np.interp(ts, res.time, res["q"][0, :, j]) for j in range(10)])
         errors[dt] = np.abs(q - ref).max()
     return errors
+
+
+def test_linearly_implicit_fibres_converge_to_radau_on_a_drop(radau_drop):
+    """The linearly implicit fibre step (``fiber_iterations=0``, the default of gaitsim 0.1)
+    converges, but at first order only once the stiff muscle modes are resolved (dt below about
+    30 us: stiff order reduction)."""
+    d = gs.DEFAULT_DT
+    errors = _radau_errors(radau_drop, (2 * d, d, d / 2, d / 4, d / 8), 0)
+    dts = sorted(errors, reverse=True)
+    orders = [np.log2(errors[a] / errors[b]) for a, b in zip(dts, dts[1:])]
+    print("max |q - q_Radau| by dt:", {f"{k:.3g}": f"{v:.3g}" for k, v in errors.items()}, "orders", orders)
+    assert all(errors[a] > errors[b] for a, b in zip(dts, dts[1:]))  # converges
+    assert orders[-1] > 0.8  # first order once the stiff muscle modes are resolved
+    assert errors[d] < 0.05  # within 5 cm / 0.05 rad over a 0.2 s impact at the default step
 
 
 def test_backward_euler_fibres_are_accurate_from_the_default_step(radau_drop):
