@@ -6,18 +6,21 @@
 Re-running the same command resumes from the checkpoint. The output JSON holds the best gains,
 the start state and the provenance (objective, seed, generations, starting solution).
 
-``--start-from tuned.json`` centres the search on an earlier solution (its gains and start
-state) instead of the published defaults; ``--w-shape`` and ``--w-phase`` switch on the
-angle-shape and stance/double-support terms of ``gaitsim.optimize.Objective``.
+``--export-generation N`` (with the same flags and ``--checkpoint``) writes the best candidate of
+generation N instead of tuning. ``--start-from tuned.json`` centres the search on an earlier
+solution (its gains and start state) instead of the published defaults; ``--w-shape`` and
+``--w-phase`` switch on the angle-shape and stance/double-support terms of
+``gaitsim.optimize.Objective``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import pickle
 from pathlib import Path
 
-from gaitsim.optimize import Objective, SearchSpace, save_solution, tune
+from gaitsim.optimize import Objective, SearchSpace, save_solution, solution, tune
 
 
 def base_from_solution(path) -> dict:
@@ -67,6 +70,8 @@ def main(argv=None):
                     help="SemiImplicitEuler.normal_contact")
     ap.add_argument("--checkpoint", default=None)
     ap.add_argument("--out", default="tuned.json")
+    ap.add_argument("--export-generation", type=int, default=None, metavar="N",
+                    help="do not tune: write the best candidate of generation N of --checkpoint to --out")
     a = ap.parse_args(argv)
     objective = Objective(duration=a.duration, target_speed=a.speed, w_speed=a.w_speed, w_grf=a.w_grf,
                           sample_every=a.sample_every, w_shape=a.w_shape, w_phase=a.w_phase, w_hump=a.w_hump,
@@ -74,6 +79,17 @@ def main(argv=None):
                           backend=a.backend, fiber_iterations=a.fiber_iterations, normal_contact=a.normal_contact,
                           double_support_range=tuple(a.double_support_range), cadence_range=tuple(a.cadence_range))
     space = SearchSpace(mode=a.mode, base=base_from_solution(a.start_from) if a.start_from else {})
+    if a.export_generation is not None:
+        if not a.checkpoint or not Path(a.checkpoint).exists():
+            raise SystemExit("--export-generation needs --checkpoint naming an existing tuning checkpoint")
+        state = pickle.loads(Path(a.checkpoint).read_bytes())
+        es = state["es"]
+        sol = solution(space, objective, state["history"], generation=a.export_generation, seed=a.seed,
+                       popsize=es.popsize, sigma0=es.sigma0)
+        save_solution(sol, a.out)
+        print(f"wrote the best of generation {a.export_generation} (cost {sol['provenance']['best_cost']:.3f}) "
+              f"to {a.out}")
+        return
     sol = tune(space, objective,
                generations=a.generations, popsize=a.popsize, sigma0=a.sigma, seed=a.seed,
                checkpoint=a.checkpoint, workers=a.workers, progress=lambda s: print(s, flush=True))

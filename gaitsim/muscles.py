@@ -40,6 +40,32 @@ FV_ECC_SHAPE = 7.56  # factor in the lengthening branch
 _F_SWITCH = FV_N
 _SLOPE_SWITCH = ((FV_N - 1.0) + FV_ECC_SHAPE * FV_K * (FV_N - 1.0)) / (FV_N - 1.0) ** 2
 _DEN_EPS = 1e-6
+#: Taylor coefficients 1/k! (k = 0..9) of ``exp_near``, highest first (Horner order)
+_EXP_TAYLOR = tuple(1.0 / np.prod(np.arange(1.0, k + 1.0)) for k in range(9, -1, -1))
+#: ``exp_near`` scales its argument by 2^-_EXP_SQUARINGS and squares the result back
+_EXP_SQUARINGS = 3
+
+
+def exp_near(d):
+    """exp(d) for small |d| by arithmetic alone (no libm call): a degree-9 Taylor polynomial of
+    d/8, squared three times. Relative error at most 3e-15 (rounding) for |d| <= 1, 3e-12 for
+    |d| <= 2, 3e-9 at |d| = 4 and 6e-6 at |d| = 8 (tests/test_muscles.py); within a 0.25-ms step of
+    the shipped walkers |d| stays below 0.05. Used where a factor exp(e) is carried from a known
+    exp(e_ref) over a small change e - e_ref (``fiber_dynamics(..., fl_ref=)``); written so the
+    compiled backend can evaluate it in SIMD loops, term by term the same (``compiled.fibers``)."""
+    r = d * (0.5**_EXP_SQUARINGS)
+    p = _EXP_TAYLOR[0]
+    for c in _EXP_TAYLOR[1:]:  # Horner over the 10 coefficients (not a loop over data)
+        p = p * r + c
+    for _ in range(_EXP_SQUARINGS):
+        p = p * p
+    return p
+
+
+def force_length_exponent(l_norm):
+    """The exponent c |(l~ - 1)/w|^3 of the force-length factor, f_L = exp(exponent)."""
+    x = (l_norm - 1.0) / FL_WIDTH
+    return FL_C * ((x * np.abs(x)) * x)
 
 
 def force_length(l_norm):
@@ -97,11 +123,14 @@ def buffer_force(l_norm, f_max):
     return f_max * x * x, 2.0 * f_max * x / (0.5 * FL_WIDTH)
 
 
-def fiber_dynamics(l_ce, act, l_mtu, mp):
+def fiber_dynamics(l_ce, act, l_mtu, mp, fl_ref=None):
     """Tendon force, CE velocity and d(v_ce)/d(l_ce) for all muscles.
 
     l_ce, act, l_mtu: (n_muscles, B) fiber length (m), activation (-), path length (m).
     mp: ``MuscleArrays`` (batch-last parameter arrays).
+    fl_ref: optional ``(f_L, exponent)`` known at nearby fibre lengths (e.g. the start of a step);
+    f_L is then carried from it, ``f_L = f_L_ref exp_near(exponent - exponent_ref)``, instead of
+    a libm exp (same value to about 1e-15 for the changes within a step; see ``exp_near``).
     Returns (F_se (N), v_ce (m/s), dv_dl (1/s), f_l, l_norm), each (n_muscles, B).
     """
     l_norm = l_ce / mp.l_opt
@@ -110,7 +139,10 @@ def fiber_dynamics(l_ce, act, l_mtu, mp):
     f_be, dbe = buffer_force(l_norm, mp.f_max)
     x = (l_norm - 1.0) / FL_WIDTH
     x_abs = x * np.abs(x)  # x |x| (products, not a float power: several times faster)
-    f_l = np.exp(FL_C * (x_abs * x))  # x |x| x = |x|^3
+    if fl_ref is None:
+        f_l = np.exp(FL_C * (x_abs * x))  # x |x| x = |x|^3
+    else:
+        f_l = fl_ref[0] * exp_near(FL_C * (x_abs * x) - fl_ref[1])
     dfl = f_l * (3.0 * FL_C / FL_WIDTH) * x_abs  # d f_L / d l~
     num = f_se + f_be
     den = act * mp.f_max * f_l + f_pe + _DEN_EPS * mp.f_max

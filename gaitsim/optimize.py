@@ -54,12 +54,13 @@ from .walking_start import walking_state
 
 #: gains searched additively (offsets, thresholds, angles), with their search scale
 ADDITIVE = {"l_off_TA": 0.1, "knee_off": 0.1, "theta_ref": 0.1, "l_off_HFL": 0.1, "l_off_HAM": 0.1,
-            "l_off_CS": 0.1, "lumbar_ref": 0.1, "sway_threshold": 0.05, "transfer_load": 0.1}
+            "l_off_CS": 0.1, "lumbar_ref": 0.1, "sway_threshold": 0.05, "transfer_load": 0.1,
+            "pre_swing_calf_keep": 0.2}
 DEFAULT_GAINS = ("S0", "G_SOL", "G_TA", "l_off_TA", "G_SOLTA", "G_GAS", "S0_VAS", "G_VAS", "k_phi", "knee_off",
                  "k_bw", "dS", "kp", "kd", "S0_BAL", "theta_ref", "G_HFL", "l_off_HFL", "k_lean", "G_HAMHFL",
                  "l_off_HAM", "G_HAM", "G_GLU", "G_RF", "calf_stretch_gain", "calf_stretch_velocity_gain",
                  "S0_L", "kp_L", "kd_L", "kq_L")
-TRUNK_GAINS = ("k_trunk", "G_sway", "sway_threshold", "transfer_load")
+TRUNK_GAINS = ("k_trunk", "G_sway", "sway_threshold", "transfer_load", "pre_swing_calf_keep")
 POSE_OFFSETS = ("pelvis_tilt", "lumbar", "hip_flexion_r", "knee_angle_r", "ankle_angle_r", "hip_flexion_l",
                 "knee_angle_l", "ankle_angle_l")
 POSE_SCALE = 0.1  # rad per unit of search coordinate
@@ -308,12 +309,20 @@ def tune(space: SearchSpace, objective: Objective, *, generations: int = 50, pop
     return solution(space, objective, history, seed=seed, popsize=popsize, sigma0=sigma0)
 
 
-def solution(space: SearchSpace, objective: Objective, history: list, since: int = 0, **provenance) -> dict:
+def solution(space: SearchSpace, objective: Objective, history: list, since: int = 0, generation: int | None = None,
+             **provenance) -> dict:
     """The best point of a tuning history as a JSON-ready dict (gains, start state, provenance).
 
     since: only generations after this one count (use it when the objective changed mid-run).
+    generation: take the best candidate of this generation (1-based) instead of the overall best
+    (a generation's best may meet more targets at other steps than the lowest cost does).
     """
-    overall = min(history[since:], key=lambda h: h["best_cost"])
+    if generation is not None:
+        if not 1 <= generation <= len(history):
+            raise ValueError(f"generation must lie in [1, {len(history)}] (the generations run), got {generation}")
+        overall = history[generation - 1]
+    else:
+        overall = min(history[since:], key=lambda h: h["best_cost"])
     gains, start = space.decode(np.array(overall["x_best"]))
     return {"mode": space.mode, "gains": {k: float(v[0]) for k, v in gains.items()},
             "start": {"speed": float(start["speed"][0]),
@@ -326,11 +335,11 @@ def solution(space: SearchSpace, objective: Objective, history: list, since: int
 
 
 def solution_from_checkpoint(checkpoint, space: SearchSpace, objective: Objective, since: int = 0,
-                             **provenance) -> dict:
-    """Best solution so far of a (possibly still running) tuning checkpoint."""
+                             generation: int | None = None, **provenance) -> dict:
+    """Best solution so far of a (possibly still running) tuning checkpoint (or of one generation)."""
     with open(checkpoint, "rb") as f:
         state = pickle.load(f)
-    return solution(space, objective, state["history"], since=since, **provenance)
+    return solution(space, objective, state["history"], since=since, generation=generation, **provenance)
 
 
 def save_solution(solution: dict, path) -> None:

@@ -33,8 +33,10 @@ driven: a stance leg enters *pre-swing* when the pelvis has swayed forward past 
 ``sway_threshold`` (m) while the other leg carries at least ``transfer_load`` body weights;
 in pre-swing and swing the hip flexors are driven by the current trunk lean and the sway,
 ``S_HFL += k_trunk [theta - theta_ref]+ + G_sway [sway - sway_threshold]+``, and the stance
-extensors' positive force feedback is released. ``mode="geyer_herr"`` keeps the published
-load-triggered transitions and the take-off lean term.
+extensors' positive force feedback is released: the vasti's fully, the calves' down to the
+fraction ``pre_swing_calf_keep`` (0: fully, as in every walker before gaitsim 0.3; 1: the calves
+keep pushing through pre-swing, the "spring in the step" carried to toe-off; clipped to [0, 1]).
+``mode="geyer_herr"`` keeps the published load-triggered transitions and the take-off lean term.
 
 Neural delays (Geyer & Herr 2010 [GH-C]): 5 ms for hip and trunk signals and leg load,
 10 ms for knee signals, 20 ms for ankle signals. Stance is detected from the delayed leg
@@ -111,6 +113,7 @@ class ReflexGains:
     transfer_load: float = 0.3  # BW on the other leg required for pre-swing
     stance_on: float = 0.1  # BW [SC stance_load_threshold 0.1]
     stance_off: float = 0.02  # BW (hysteresis, gaitsim choice)
+    pre_swing_calf_keep: float = 0.0  # fraction of calf F+ kept in pre-swing (trunk_initiated; gaitsim choice)
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -305,13 +308,14 @@ class ReflexController:
         knee, knee_dot = pair("knee"), pair("knee_dot")
         S0 = g["S0"]
         pos = _pos
-        release = np.where(pre, 0.0, 1.0)  # trunk-initiated pre-swing releases stance F+
+        release = np.where(pre, 0.0, 1.0)  # trunk-initiated pre-swing releases stance F+ ...
+        release_calf = np.where(pre, np.clip(g["pre_swing_calf_keep"], 0.0, 1.0), 1.0)  # ... the calves' in part
 
         # stance laws
         calf = g["calf_stretch_gain"] * pos(l_SOL - g["l_off_CS"]) + g["calf_stretch_velocity_gain"] * pos(v_SOL)
         calf_g = g["calf_stretch_gain"] * pos(l_GAS - g["l_off_CS"]) + g["calf_stretch_velocity_gain"] * pos(v_GAS)
-        st_SOL = S0 + release * g["G_SOL"] * F_SOL + calf
-        st_GAS = S0 + release * g["G_GAS"] * F_GAS + calf_g
+        st_SOL = S0 + release_calf * g["G_SOL"] * F_SOL + calf
+        st_GAS = S0 + release_calf * g["G_GAS"] * F_GAS + calf_g
         st_TA = S0 + g["G_TA"] * pos(l_TA - g["l_off_TA"]) - g["G_SOLTA"] * F_SOL
         knee_ext = (knee > g["knee_off"]) & (knee_dot > 0.0)
         st_VAS = (g["S0_VAS"] + release * g["G_VAS"] * F_VAS - g["k_phi"] * np.where(knee_ext, knee - g["knee_off"], 0.0)

@@ -10,13 +10,14 @@ tuned together with its integrator's errors, so it must be run with the same opt
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from importlib import resources
 
 import numpy as np
 
 from .integrate import SemiImplicitEuler
 from .model import Model
-from .reflex import MODES, ReflexController
+from .reflex import MODES, ReflexController, ReflexGains
 from .walking_start import walking_state
 
 
@@ -68,7 +69,9 @@ def walker_from_solutions(model: Model, solutions, dt: float = 2.5e-4, backend: 
     stack = (lambda vals: vals[0]) if len(sols) == 1 else np.array  # noqa: E731
     speed = stack([s["start"]["speed"] for s in sols])
     offsets = {k: stack([s["start"]["pose_offsets"][k] for s in sols]) for k in sols[0]["start"]["pose_offsets"]}
-    gains = {k: stack([s["gains"][k] for s in sols]) for k in sols[0]["gains"]}
+    names = sorted({k for s in sols for k in s["gains"]})  # a gain a solution lacks takes its default
+    default = asdict(ReflexGains())
+    gains = {k: stack([s["gains"].get(k, default.get(k, np.nan)) for s in sols]) for k in names}
     x0 = walking_state(model, speed=speed, pose_offsets=offsets)
     return ReflexController(gains=gains, mode=modes.pop(), dt=dt, backend=backend), x0
 

@@ -142,3 +142,27 @@ def test_moment_arm_is_minus_path_derivative_and_signs():
     assert arm("psoas_l", "hip_flexion_l") > 0 and arm("psoas_l", "lumbar") < 0  # hip and lumbar flexor
     assert arm("vasti_r", "knee_angle_r") > 0 and arm("hamstrings_r", "knee_angle_r") < 0
     assert arm("erector_spinae", "lumbar") > 0 and arm("abdominals", "lumbar") < 0
+
+
+def test_exp_near_matches_exp_over_a_steps_change():
+    """``exp_near`` (arithmetic only) replaces exp in the Newton fibre update; its documented error."""
+    for bound, tol in ((1.0, 4e-15), (2.0, 3e-12), (8.0, 1e-5)):
+        d = np.linspace(-bound, bound, 2001)
+        rel = np.abs(mus.exp_near(d) / np.exp(d) - 1.0)
+        assert rel.max() < tol, (bound, rel.max())
+    assert rel.max() > 1e-7  # at |d| = 8 the polynomial is visibly off: the bound is not vacuous
+
+
+def test_fiber_dynamics_carries_force_length_from_a_reference():
+    m = gs.build_model(batch_size=3)
+    rng = np.random.default_rng(1)
+    n = len(MUSCLES)
+    l_ref = m.muscles.l_opt * rng.uniform(0.6, 1.4, (n, 3))
+    l_new = l_ref + rng.uniform(-2e-4, 2e-4, (n, 3))  # a step's change (0.25 ms at up to 0.8 m/s)
+    act, l_mtu = rng.uniform(0.01, 1, (n, 3)), l_ref + m.muscles.l_slack * 1.02
+    fl_ref = mus.force_length(l_ref / m.muscles.l_opt)
+    exact = mus.fiber_dynamics(l_new, act, l_mtu, m.muscles)
+    carried = mus.fiber_dynamics(l_new, act, l_mtu, m.muscles,
+                                 (fl_ref, mus.force_length_exponent(l_ref / m.muscles.l_opt)))
+    for a, b in zip(exact, carried):
+        np.testing.assert_allclose(b, a, rtol=1e-13, atol=1e-12)

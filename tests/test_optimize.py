@@ -170,3 +170,20 @@ def test_objective_carries_the_integrator_options():
     assert (solver.fiber_iterations, solver.normal_contact, solver.backend) == (3, "active_set", "numpy")
     with pytest.raises(ValueError, match="normal_contact"):
         objective_solver(Objective(normal_contact="implicit"))
+
+
+def test_solution_takes_a_chosen_generations_best():
+    from gaitsim.optimize import solution
+
+    sp = SearchSpace(mode="trunk_initiated")
+    rng = np.random.default_rng(2)
+    history = [{"generation": g, "best_cost": c, "x_best": rng.normal(0, 0.1, sp.dimension).tolist()}
+               for g, c in ((1, 5.0), (2, 3.0), (3, 4.0))]
+    best = solution(sp, Objective(), history)
+    second_gen = solution(sp, Objective(), history, generation=3)
+    assert best["provenance"]["best_generation"] == 2 and second_gen["provenance"]["best_generation"] == 3
+    assert second_gen["provenance"]["best_cost"] == 4.0
+    assert second_gen["gains"] != best["gains"]
+    assert second_gen["gains"] == solution(sp, Objective(), history[2:])["gains"]
+    with pytest.raises(ValueError, match=r"generation must lie in \[1, 3\]"):
+        solution(sp, Objective(), history, generation=4)

@@ -31,9 +31,9 @@ def _sensors(model, load=(0.0, 0.0), f_norm=None, l_norm=None, v_norm=None, lean
 
 
 def _run(ctrl, model, sensors_seq):
-    q0 = np.zeros((10, 1))
+    q0 = np.zeros((10, model.batch_size))
     q0[1] = 2.0  # start airborne: both legs in swing
-    mem = ctrl.initial_memory(model, q0, np.zeros((10, 1)))
+    mem = ctrl.initial_memory(model, q0, np.zeros((10, model.batch_size)))
     outs = []
     for k, s in enumerate(sensors_seq):
         o = ctrl(k * DT, s, mem)
@@ -54,6 +54,26 @@ def test_soleus_force_feedback_arrives_after_20_ms_in_stance():
     assert np.allclose(sol[60:100 + 80], g.S0)  # stance (after the 5 ms load delay), force not yet seen
     assert sol[100 + 80] == pytest.approx(g.S0 + g.G_SOL * 0.5)  # exactly 80 steps = 20 ms later
     assert out[-1, MI["soleus_l"], 0] == pytest.approx(g.S0)  # the unloaded leg is in swing
+
+
+def test_pre_swing_keeps_a_fraction_of_the_calf_force_feedback():
+    """Trunk-initiated pre-swing (pelvis 0.3 m ahead of the stance foot, the other leg loaded)
+    releases the vasti's force feedback and keeps ``pre_swing_calf_keep`` of the calves'."""
+    m = gs.build_model(batch_size=3)
+    keep = np.array([0.0, 0.5, 1.0])
+    ctrl = ReflexController(mode="trunk_initiated", dt=DT, gains={"pre_swing_calf_keep": keep})
+    f = np.zeros((len(gs.MUSCLES), 3))
+    f[MI["soleus_r"]] = f[MI["vasti_r"]] = 0.5
+    stance = _sensors(m, load=(1.0, 0.0), f_norm=f)
+    ahead = _sensors(m, load=(1.0, 0.5), f_norm=f)
+    ahead.psi[0] = 0.3  # m: pelvis ahead of both feet (sphere_pos 0)
+    out, _ = _run(ctrl, m, [stance] * 120 + [ahead] * 40)
+    g = ReflexGains()
+    sol, vas = out[-1, MI["soleus_r"]], out[-1, MI["vasti_r"]]
+    np.testing.assert_allclose(sol, g.S0 + keep * g.G_SOL * 0.5)  # stance soleus law, F+ scaled
+    assert out[119, MI["soleus_r"], 0] == pytest.approx(g.S0 + g.G_SOL * 0.5)  # full F+ before pre-swing
+    np.testing.assert_allclose(vas, vas[0])  # the vasti are released alike
+    assert np.all(vas < g.S0_VAS + g.G_VAS * 0.5 - 0.1)
 
 
 def test_stance_detection_has_hysteresis():

@@ -18,11 +18,12 @@ def _backend():
 SETTLE = 10.0  # s: both shipped walkers were tuned on the strides after 10 s of a 25 s run
 
 
-def _walk_shipped(mode: str, duration: float = 20.0):
+def _walk_shipped(mode: str, duration: float = 20.0, dt: float = gs.DEFAULT_DT):
     backend = _backend()
     model = gs.build_model()
-    ctrl, x0 = healthy_walker(model, mode=mode, backend=backend)
-    res = gs.simulate(model, ctrl, duration=duration, initial_state=x0, solver=tuned_solver(load_tuned(mode), backend),
+    ctrl, x0 = healthy_walker(model, mode=mode, dt=dt, backend=backend)
+    res = gs.simulate(model, ctrl, duration=duration, dt=dt, initial_state=x0,
+                      solver=tuned_solver(load_tuned(mode), backend),
                       save=gs.SaveEvery(8, ("q", "qdot", "grf", "activation", "muscle_moment")))
     return model, res
 
@@ -80,20 +81,36 @@ def test_shipped_walkers_are_tuned_with_the_default_integrator():
     assert tuned_solver(old, fiber_iterations=3).fiber_iterations == 3
 
 
-def test_shipped_trunk_initiated_walker_over_10_to_20_s(walk):
-    """The walking issue's targets that the shipped trunk-initiated walker meets. It misses one:
-    each double support is 7.3 % of the cycle (8-14; provenance status, README); that is reported,
-    not asserted."""
-    status, g = walk
-    assert status == ["ok"]
+def _assert_walking_targets(g, double_support=True):
+    """The walking issue's targets (m/s, steps/min, % of the cycle, body weights, W/kg)."""
     assert g["strides"] >= 8
-    assert 1.1 <= g["speed"] <= 1.5 and 95 <= g["cadence"] <= 125  # m/s, steps/min: issue targets
+    assert 1.1 <= g["speed"] <= 1.5 and 95 <= g["cadence"] <= 125
     assert g["stride_time_cv_pct"] < 3.0
     assert 57.0 <= g["stance_pct"] <= 66.0
+    if double_support:
+        assert 8.0 <= g["double_support_pct"] <= 14.0
     first, second = g["grf_peak1"], g["grf_peak2"]
     assert 1.0 <= first <= 1.35 and 1.0 <= second <= 1.35 and g["grf_trough"] <= min(first, second) - 0.1
-    assert g["hip_r"] >= 0.8 and g["knee_r"] >= 0.8 and g["ankle_r"] >= 0.6
-    assert g["pushoff_w_per_kg"] >= 1.0  # W/kg, issue target
+    assert g["hip_r"] >= 0.8 and g["knee_r"] >= 0.8 and g["ankle_r"] >= 0.6  # against the measured stride
+    assert g["pushoff_w_per_kg"] >= 1.0
+
+
+def test_shipped_trunk_initiated_walker_over_10_to_20_s(walk):
+    """The walking issue's targets that the shipped trunk-initiated walker meets at the default step.
+    It misses one there: each double support is 7.5 % of the cycle (8-14; provenance status,
+    README); that is reported, not asserted (at half the step it is met: next test)."""
+    status, g = walk
+    assert status == ["ok"]
+    _assert_walking_targets(g, double_support=False)
+    assert g["double_support_pct"] > 7.0  # what it reaches (7.5 %): a regression guard, not the target
+
+
+def test_shipped_trunk_initiated_walker_at_half_the_step_meets_every_target():
+    """At 0.125 ms (the second step it was scored at) the same walker meets every target over
+    10-20 s, double support included (8.1 %; 8.4 % at 0.0625 ms over 60 s, README)."""
+    model, res = _walk_shipped("trunk_initiated", dt=gs.DEFAULT_DT / 2)
+    assert res.status_text() == ["ok"]
+    _assert_walking_targets(_settled_gait(model, res))
 
 
 def test_soleus_is_active_in_stance(walk):
@@ -117,12 +134,5 @@ def test_shipped_geyer_herr_walker_meets_the_walking_targets():
     model, res = _walk_shipped("geyer_herr", duration=30.0)
     assert res.status_text() == ["ok"]
     g = _settled_gait(model, res)
-    assert g["strides"] >= 8 and g["stride_time_cv_pct"] < 3.0
-    assert 1.1 <= g["speed"] <= 1.5 and 95 <= g["cadence"] <= 125  # m/s, steps/min
-    assert 57.0 <= g["stance_pct"] <= 66.0 and 8.0 <= g["double_support_pct"] <= 14.0  # % of the cycle
-    first, second = g["grf_peak1"], g["grf_peak2"]
-    assert 1.0 <= first <= 1.35 and 1.0 <= second <= 1.35  # body weights
-    assert g["grf_trough"] <= min(first, second) - 0.1
-    assert g["hip_r"] >= 0.8 and g["knee_r"] >= 0.8 and g["ankle_r"] >= 0.6  # against the measured stride
-    assert g["pushoff_w_per_kg"] >= 1.0  # W/kg
+    _assert_walking_targets(g)
     assert 45.0 <= g["pushoff_pct"] <= 65.0  # push-off at the end of stance

@@ -5,23 +5,45 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import muscles as mus
 from ..model import MUSCLE_PAIRS, PAIR_COORD_INDEX, Model
 from ._numba import njit, numba, require
-from .physics import _FL_C, _FL_W
+from .physics import _FL_C, _FL_W, kernel_forces
+
+_T = mus._EXP_TAYLOR  # Taylor coefficients of muscles.exp_near, highest first
+_EXP_SCALE = 0.5**mus._EXP_SQUARINGS
 
 if numba is not None:
     from .physics import _ce_state
 
+    @njit(cache=True, inline="always", error_model="numpy")
+    def _exp_near(d):
+        """``muscles.exp_near`` term by term (Horner, then three squarings)."""
+        r = d * _EXP_SCALE
+        p = _T[0]
+        p = p * r + _T[1]
+        p = p * r + _T[2]
+        p = p * r + _T[3]
+        p = p * r + _T[4]
+        p = p * r + _T[5]
+        p = p * r + _T[6]
+        p = p * r + _T[7]
+        p = p * r + _T[8]
+        p = p * r + _T[9]
+        p = p * p
+        p = p * p
+        return p * p
+
     @njit(cache=True, error_model="numpy")
-    def _fiber_newton_kernel(x, new, i_q, i_act, i_lce, dt, iterations, pair_coord, arm_cos, arm_sin, arm_const,
-                             length_const, l_ref, muscle_pairs, f_max, l_opt, l_slack, v_max, ref_strain, pe_factor):
+    def _fiber_newton_kernel(x, new, fl_old, i_q, i_act, i_lce, dt, iterations, pair_coord, arm_cos, arm_sin,
+                             arm_const, length_const, l_ref, muscle_pairs, f_max, l_opt, l_slack, v_max, ref_strain,
+                             pe_factor, cq, sq):
         # batch innermost in every loop (SIMD across walkers), libm calls in loops of their own;
-        # the Newton iterations are the outer loop, so each inner loop stays vectorizable
+        # the Newton iterations are the outer loop, so each inner loop stays vectorizable.
+        # cq, sq: out, cos and sin of the new coordinates (the next force evaluation takes them).
         nb = x.shape[1]
         n_mp = pair_coord.shape[0]
         n_mus = l_ref.shape[0]
-        cq = np.empty((10, nb))
-        sq = np.empty((10, nb))
         for c in range(10):
             for b in range(nb):
                 cq[c, b] = np.cos(new[i_q + c, b])
@@ -43,36 +65,42 @@ if numba is not None:
                     lm[m, b] += dl[idx[k], b]
             for b in range(nb):
                 lm[m, b] = l_ref[m, b] + lm[m, b]
-        fl = np.empty(nb)
         lce = np.empty(nb)
         act = np.empty(nb)
         l0 = np.empty(nb)
+        e0 = np.empty(nb)
         for m in range(n_mus):
+            lo, fm, ls, ref, pe, vm, lmm, fl0 = (l_opt[m], f_max[m], l_slack[m], ref_strain[m], pe_factor[m],
+                                                 v_max[m], lm[m], fl_old[m])
             for b in range(nb):  # local rows: the loops below then touch no array they write elsewhere
                 lce[b] = new[i_lce + m, b]
                 act[b] = new[i_act + m, b]
                 l0[b] = x[i_lce + m, b]
-            lo, fm, ls, ref, pe, vm, lmm = (l_opt[m], f_max[m], l_slack[m], ref_strain[m], pe_factor[m], v_max[m],
-                                            lm[m])
+                xx = (l0[b] / lo[b] - 1.0) / _FL_W
+                e0[b] = _FL_C * ((xx * abs(xx)) * xx)
             for _ in range(iterations):
-                for b in range(nb):
+                for b in range(nb):  # f_L carried from the step's start: no libm call, so SIMD
                     xx = (lce[b] / lo[b] - 1.0) / _FL_W
-                    fl[b] = _FL_C * ((xx * abs(xx)) * xx)
-                for b in range(nb):
-                    fl[b] = np.exp(fl[b])
-                for b in range(nb):
-                    _, v, dv = _ce_state(lce[b], act[b], lmm[b], lo[b], fm[b], ls[b], ref[b], pe[b], vm[b], fl[b])
+                    fl = fl0[b] * _exp_near(_FL_C * ((xx * abs(xx)) * xx) - e0[b])
+                    _, v, dv = _ce_state(lce[b], act[b], lmm[b], lo[b], fm[b], ls[b], ref[b], pe[b], vm[b], fl)
                     lce[b] = lce[b] - (lce[b] - l0[b] - dt * v) / (1.0 - dt * min(dv, 0.0))
             for b in range(nb):
                 new[i_lce + m, b] = lce[b]
 
 
-def fiber_newton(model: Model, x, new, dt: float, blocks: dict, iterations: int) -> None:
+def fiber_newton(model: Model, x, new, fs, dt: float, blocks: dict, iterations: int):
     """Replace the fibre lengths of ``new`` (the linearly implicit first guess) by the backward-Euler
-    solution after ``iterations`` Newton iterations, in place (see ``integrate.backward_euler_fibers``)."""
+    solution after ``iterations`` Newton iterations, in place (see ``integrate.backward_euler_fibers``;
+    ``fs``: the forces at ``x``, for the force-length factor there).
+
+    Returns ``(cos q, sin q)`` of the new coordinates, (10, B) each, for ``evaluate_forces(trig=)``
+    at the next step (the same libm values it would compute)."""
     require()
     pp, mp = model.paths, model.muscles
-    _fiber_newton_kernel(x, new, blocks["q"].start, blocks["activation"].start, blocks["fiber_length"].start,
-                         float(dt), int(iterations), PAIR_COORD_INDEX, pp.arm_cos, pp.arm_sin, pp.arm_const,
-                         pp.length_const, pp.l_ref, MUSCLE_PAIRS, mp.f_max, mp.l_opt, mp.l_slack, mp.v_max,
-                         mp.ref_strain, mp.pe_factor)
+    nb = x.shape[1]
+    cq, sq = np.empty((10, nb)), np.empty((10, nb))
+    _fiber_newton_kernel(x, new, kernel_forces(fs).fl, blocks["q"].start, blocks["activation"].start,
+                         blocks["fiber_length"].start, float(dt), int(iterations), PAIR_COORD_INDEX, pp.arm_cos,
+                         pp.arm_sin, pp.arm_const, pp.length_const, pp.l_ref, MUSCLE_PAIRS, mp.f_max, mp.l_opt,
+                         mp.l_slack, mp.v_max, mp.ref_strain, mp.pe_factor, cq, sq)
+    return cq, sq

@@ -95,7 +95,7 @@ if numba is not None:
                        lim_lo, lim_hi, lim_k, lim_w,
                        use_muscles, use_contact, use_limits, regularized,
                        psi, psidot, M, bias, l_mtu, arms, f_se, v_ce, dv_dl, f_l, l_norm, mmom,
-                       pos, vel, jac, fn, ft, cn, ct, anchor, mode, lim_m, lim_d):
+                       pos, vel, jac, fn, ft, cn, ct, anchor, mode, lim_m, lim_d, have_trig, trig_cos, trig_sin):
         # Every stage is a loop over the batch innermost, on rows that are contiguous in the
         # batch: the compiler vectorizes these loops across walkers (SIMD), which the scalar
         # walker-by-walker form could not. Per walker the arithmetic is the numpy reference's.
@@ -130,12 +130,16 @@ if numba is not None:
         # cos/sin of the 10 coordinates and of the 8 absolute angles (libm calls, not vectorized:
         # their own loops). The angle-addition identities would save 8 of the 18 pairs, but their
         # rounding-level differences from the numpy reference grow past 1e-9 within 0.5 s of walking.
-        cq = np.empty((10, ld))
-        sq = np.empty((10, ld))
-        for i in range(10):
-            for b in range(nb):
-                cq[i, b] = np.cos(q[i, b])
-                sq[i, b] = np.sin(q[i, b])
+        if have_trig:  # cos and sin of q from the previous step's fibre update (the same libm values)
+            cq = trig_cos
+            sq = trig_sin
+        else:
+            cq = np.empty((10, ld))
+            sq = np.empty((10, ld))
+            for i in range(10):
+                for b in range(nb):
+                    cq[i, b] = np.cos(q[i, b])
+                    sq[i, b] = np.sin(q[i, b])
         for i in range(8):
             for b in range(nb):
                 cs[i, b] = np.cos(psi[2 + i, b])
@@ -482,8 +486,14 @@ if numba is not None:
                 qdd[o + 2, b] = x[o + 2, b] - x[o + 1, b]
 
 
-def evaluate_forces(model: Model, q, qdot, act, lce, anchor, mode):
-    """Compiled ``dynamics.evaluate_forces`` (same arguments, same ``ForceState``)."""
+_NO_TRIG = (np.empty((10, 0)), np.empty((10, 0)))  # placeholders for the kernel's trig arguments
+
+
+def evaluate_forces(model: Model, q, qdot, act, lce, anchor, mode, trig=None):
+    """Compiled ``dynamics.evaluate_forces`` (same arguments, same ``ForceState``).
+
+    trig: optional ``(cos q, sin q)``, (10, B) each, already computed for these coordinates
+    (``fiber_newton`` returns them for the state it updates); saves 20 libm calls per walker."""
     require()
     nb = q.shape[1]
     sk, pp, mp, cp, lim, opt = model.skeleton, model.paths, model.muscles, model.contact, model.limits, model.options
@@ -509,7 +519,8 @@ def evaluate_forces(model: Model, q, qdot, act, lce, anchor, mode):
                    lim.lower, lim.upper, lim.stiffness, lim.w_max,
                    bool(opt.muscles), bool(opt.contact), bool(opt.joint_limits), opt.friction == "regularized",
                    psi, psidot, M, bias, l_mtu, arms, f_se, v_ce, dv_dl, f_l, l_norm, mmom,
-                   pos, vel, jac, fn, ft, cn, ct, anc, md, lim_m, lim_d)
+                   pos, vel, jac, fn, ft, cn, ct, anc, md, lim_m, lim_d,
+                   trig is not None, *(_NO_TRIG if trig is None else trig))
     full = ForceState(q, qdot, psi, psidot, M, bias, l_mtu, arms, f_se, v_ce, dv_dl, f_l, l_norm, mmom,
                       pos, vel, jac, fn, ft, cn, ct, anc, md, lim_m, lim_d)
     if ld == nb:

@@ -14,6 +14,7 @@ _KERNEL_GAIN_ORDER = (
     "kp", "kd", "S0_BAL", "theta_ref", "G_HFL", "l_off_HFL", "k_lean", "G_HAMHFL", "l_off_HAM", "G_HAM", "G_GLU",
     "G_RF", "calf_stretch_gain", "l_off_CS", "calf_stretch_velocity_gain", "S0_L", "kp_L", "kd_L", "kq_L",
     "lumbar_ref", "k_trunk", "G_sway", "sway_threshold", "transfer_load", "stance_on", "stance_off",
+    "pre_swing_calf_keep",
 )
 
 
@@ -145,6 +146,7 @@ if numba is not None:
                 transfer_load = gains[35, b]
                 stance_on = gains[36, b]
                 stance_off = gains[37, b]
+                calf_keep = min(max(gains[38, b], 0.0), 1.0)
                 theta, theta_dot = d[0, b], d[1, b]
                 phase = memory[ph0 + leg, b]
                 trailing = memory[ph0 + 2 + leg, b]
@@ -168,11 +170,12 @@ if numba is not None:
                 l_SOL, l_GAS, v_SOL, v_GAS = d[28 + leg, b], d[30 + leg, b], d[32 + leg, b], d[34 + leg, b]
                 knee, knee_dot = d[18 + leg, b], d[20 + leg, b]
                 release = 0.0 if pre else 1.0
+                release_calf = calf_keep if pre else 1.0
                 # stance laws
                 calf = G_CS * _p(l_SOL - l_off_CS) + G_CSV * _p(v_SOL)
                 calf_g = G_CS * _p(l_GAS - l_off_CS) + G_CSV * _p(v_GAS)
-                st_SOL = S0 + release * G_SOL * F_SOL + calf
-                st_GAS = S0 + release * G_GAS * F_GAS + calf_g
+                st_SOL = S0 + release_calf * G_SOL * F_SOL + calf
+                st_GAS = S0 + release_calf * G_GAS * F_GAS + calf_g
                 st_TA = S0 + G_TA * _p(l_TA - l_off_TA) - G_SOLTA * F_SOL
                 knee_term = knee - knee_off if (knee > knee_off and knee_dot > 0.0) else 0.0
                 st_VAS = S0_VAS + release * G_VAS * F_VAS - k_phi * knee_term - k_bw * load_c * ds_f
