@@ -203,14 +203,35 @@ def accelerations_contact_active_set(model: Model, fs: ForceState, actuator_torq
     if dt <= 0.0 or not model.options.contact:
         return qdd
     fn, cn, changed = active_set(model, fs, qdd, dt)
-    if not changed.any():
+    redo = np.flatnonzero(changed)
+    if redo.size == 0:
+        return qdd
+    nb = qdd.shape[1]
+    if 2 * redo.size < nb:  # few walkers changed (the usual case in a large batch): solve just those
+        sub = _solve_inputs_of(fs, redo, fn[..., :nb], cn[..., :nb])
+        torque, damping = (None if a is None else np.take(np.broadcast_to(a, qdd.shape), redo, axis=-1)
+                           for a in (actuator_torque, actuator_damping))
+        qdd[:, redo] = solve(model, sub, torque, damping, dt)
         return qdd
     if fs.padded is not None:  # compiled, padded rows: fn and cn come with them
-        nb = qdd.shape[1]
         again = replace(fs, fn=fn[..., :nb], cn=cn[..., :nb], padded=replace(fs.padded, fn=fn, cn=cn))
     else:
         again = replace(fs, fn=fn, cn=cn)
     return np.where(changed, solve(model, again, actuator_torque, actuator_damping, dt), qdd)
+
+
+#: the ``ForceState`` fields that ``accelerations`` (numpy and compiled) reads
+_SOLVE_FIELDS = ("q", "mass_matrix", "bias", "muscle_moment", "limit_moment", "limit_damping", "contact_jac",
+                 "ft", "ct", "fn", "cn")
+
+
+def _solve_inputs_of(fs: ForceState, walkers, fn, cn) -> ForceState:
+    """The solve's inputs for a subset of walkers (contiguous copies, batch last), with the normal
+    forces ``fn`` and damping ``cn`` replaced. Only the fields in ``_SOLVE_FIELDS`` are cut to the
+    subset; the result is for ``accelerations`` only. Each walker's arithmetic in the solve does not
+    depend on the others, so the subset gives the numbers of the whole-batch solve."""
+    source = {f: getattr(fs, f) for f in _SOLVE_FIELDS} | {"fn": fn, "cn": cn}
+    return replace(fs, padded=None, **{f: np.take(a, walkers, axis=-1) for f, a in source.items()})
 
 
 def _add_joint_damping(M, d) -> None:

@@ -69,3 +69,26 @@ def test_joint_damping_in_absolute_coordinates():
     G = skeleton.T_REL_FROM_ABS
     ref = np.einsum("ja,jb,jB->abB", G, G, d)
     np.testing.assert_allclose(M, ref, atol=1e-12)
+
+
+def test_active_set_resolves_only_the_walkers_that_changed(monkeypatch):
+    """In a batch, the contact active set's second solve takes only the walkers whose set changed
+    (``dynamics._solve_inputs_of``); each walker must still get its single-run numbers exactly."""
+    from gaitsim.tuned import load_tuned, tuned_solver, walker_from_solutions
+
+    used = []
+    cut = dy._solve_inputs_of
+    monkeypatch.setattr(dy, "_solve_inputs_of", lambda fs, w, fn, cn: used.append(len(w)) or cut(fs, w, fn, cn))
+    sol = load_tuned("trunk_initiated")
+    mass = np.array([58.0, 66.0, 74.0, 82.0, 90.0, 70.0])  # kg: walkers that reach toe-off at different times
+
+    def run(masses):
+        model = gs.build_model(batch_size=len(masses), body_mass=masses)
+        ctrl, x0 = walker_from_solutions(model, sol, gs.DEFAULT_DT)
+        return gs.simulate(model, ctrl, duration=0.4, initial_state=x0, save=gs.SaveFinal(),
+                           solver=tuned_solver(sol)).final_state
+
+    batch = run(mass)
+    assert used and max(used) < 3  # the subset path ran, on fewer than half the walkers
+    for i in (0, 3, 5):
+        np.testing.assert_array_equal(batch[i], run(mass[i:i + 1])[0])
