@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import pickle
 from pathlib import Path
 
-from gaitsim.optimize import Objective, SearchSpace, save_solution, solution, tune
+from gaitsim.optimize import Objective, SearchSpace, save_solution, solution_from_checkpoint, tune
 
 
 def base_from_solution(path) -> dict:
@@ -82,10 +81,8 @@ def main(argv=None):
     if a.export_generation is not None:
         if not a.checkpoint or not Path(a.checkpoint).exists():
             raise SystemExit("--export-generation needs --checkpoint naming an existing tuning checkpoint")
-        state = pickle.loads(Path(a.checkpoint).read_bytes())
-        es = state["es"]
-        sol = solution(space, objective, state["history"], generation=a.export_generation, seed=a.seed,
-                       popsize=es.popsize, sigma0=es.sigma0)
+        sol = solution_from_checkpoint(a.checkpoint, space, objective, generation=a.export_generation, seed=a.seed,
+                                       popsize=a.popsize, sigma0=a.sigma)
         save_solution(sol, a.out)
         print(f"wrote the best of generation {a.export_generation} (cost {sol['provenance']['best_cost']:.3f}) "
               f"to {a.out}")
