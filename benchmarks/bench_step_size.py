@@ -3,6 +3,7 @@
 Usage:  python benchmarks/bench_step_size.py [--solution tuned.json] [--steps 5e-4 2.5e-4 1.25e-4 6.25e-5]
                                              [--seconds 20] [--backend numba] [--out bench_step_size.json]
                                              [--fiber-iterations 0] [--normal-contact explicit]
+                                             [--mechanics-substeps 4]
 
 The shipped healthy walker (or ``--solution``) is simulated for ``--seconds`` at each step size
 (s). Reported per step: status, and over the strides after ``--settle`` s: speed, cadence, stride time,
@@ -57,12 +58,15 @@ def main(argv=None):
                     help="SemiImplicitEuler.fiber_iterations (default: what the walker was tuned with)")
     ap.add_argument("--normal-contact", default=None, choices=["explicit", "active_set"],
                     help="SemiImplicitEuler.normal_contact (default: what the walker was tuned with)")
+    ap.add_argument("--mechanics-substeps", type=int, default=None,
+                    help="SemiImplicitEuler.mechanics_substeps (default: what the walker was tuned with)")
     ap.add_argument("--out", default="bench_step_size.json")
     a = ap.parse_args(argv)
     sol = json.loads(Path(a.solution).read_text()) if a.solution else load_tuned("trunk_initiated")
     from gaitsim.tuned import solver_options
 
-    options = solver_options(sol, a.fiber_iterations, a.normal_contact)  # as tuned, unless overridden
+    # as tuned, unless overridden
+    options = solver_options(sol, a.fiber_iterations, a.normal_contact, a.mechanics_substeps)
     print("solver:", options)
     rows = []
     for dt in sorted(a.steps, reverse=True):

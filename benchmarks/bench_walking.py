@@ -2,7 +2,8 @@
 
 Usage:  python benchmarks/bench_walking.py [--solution tuned.json] [--sizes 1 16 256 1024 4096]
                                            [--seconds 0.25] [--accuracy-seconds 20] [--out bench_walking.json]
-                                           [--dt 2.5e-4] [--fiber-iterations 0] [--normal-contact explicit]
+                                           [--dt 5e-4] [--fiber-iterations 0] [--normal-contact explicit]
+                                           [--mechanics-substeps 4]
 
 For each batch size B the tuned walker (``--solution``, default the shipped healthy parameters)
 is simulated for ``--seconds`` of simulated time after a 0.1 s warm-up, in one process and in two
@@ -88,8 +89,8 @@ def sweep_memory(sol, b: int = 256) -> dict:
     from gaitsim.tuned import walker_from_solutions
 
     model = gs.build_model(batch_size=b)
-    ctrl, x0 = walker_from_solutions(model, sol, gs.DEFAULT_DT)
-    res = gs.simulate(model, ctrl, duration=0.01, initial_state=x0, save=gs.SaveSummary())
+    ctrl, x0 = walker_from_solutions(model, sol)
+    res = gs.simulate(model, ctrl, duration=0.01, dt=ctrl.dt, initial_state=x0, save=gs.SaveSummary())
     state = res.final_state.nbytes / b
     summary = sum(v.nbytes for k, v in res.data.items()) / b
     return {"state_bytes_per_walker": state, "summary_bytes_per_walker": summary,
@@ -119,20 +120,20 @@ def main(argv=None):
     ap.add_argument("--accuracy-settle", type=float, default=2.0, help="strides before this time (s) are skipped")
     ap.add_argument("--backends", nargs="+", default=["numpy", "numba"], choices=["numpy", "numba"],
                     help="numba rows are skipped when numba is not installed")
-    ap.add_argument("--dt", type=float, default=None, help="step (s); default gaitsim.DEFAULT_DT")
+    ap.add_argument("--dt", type=float, default=None, help="step (s); default: the step the walker was tuned at")
     ap.add_argument("--fiber-iterations", type=int, default=None,
                     help="SemiImplicitEuler.fiber_iterations (default: what the walker was tuned with)")
     ap.add_argument("--normal-contact", default=None, choices=["explicit", "active_set"],
                     help="SemiImplicitEuler.normal_contact (default: what the walker was tuned with)")
+    ap.add_argument("--mechanics-substeps", type=int, default=None,
+                    help="SemiImplicitEuler.mechanics_substeps (default: what the walker was tuned with)")
     ap.add_argument("--out", default="bench_walking.json")
     a = ap.parse_args(argv)
     sol = _load(a.solution)
-    import gaitsim as gs
+    from gaitsim.tuned import solver_options, tuned_dt
 
-    dt = a.dt if a.dt is not None else gs.DEFAULT_DT
-    from gaitsim.tuned import solver_options
-
-    options = solver_options(sol, a.fiber_iterations, a.normal_contact)  # as tuned, unless overridden
+    dt = a.dt if a.dt is not None else tuned_dt(sol)  # as tuned, unless overridden
+    options = solver_options(sol, a.fiber_iterations, a.normal_contact, a.mechanics_substeps)
     print(f"dt {dt * 1e3:g} ms, solver {options}")
     rows = []
     from gaitsim.compiled import available

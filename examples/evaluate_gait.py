@@ -1,6 +1,6 @@
 """Simulate a tuned controller and report gait measures against the walking issue's targets.
 
-    python examples/evaluate_gait.py tuned.json [more.json ...] [--duration 20] [--dt 2.5e-4]
+    python examples/evaluate_gait.py tuned.json [more.json ...] [--duration 20] [--dt 5e-4]
 
 Prints survival, speed, cadence, stance and double support %, stride-time CV over the last
 strides, vertical GRF peaks and trough (BW), peak ankle push-off power (W/kg), EMG on/off
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import gaitsim as gs
 from gaitsim import analysis
-from gaitsim.tuned import solver_options, walker_from_solutions
+from gaitsim.tuned import solver_options, tuned_dt, walker_from_solutions
 
 
 def simulate_solutions(sols: list[dict], duration: float, dt: float, backend: str = "numpy", options=None):
@@ -66,17 +66,22 @@ def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("solutions", nargs="+", help="tuned JSON files (same controller mode), run as one batch")
     ap.add_argument("--duration", type=float, default=20.0)
-    ap.add_argument("--dt", type=float, default=2.5e-4)
+    ap.add_argument("--dt", type=float, default=None, help="step (s); default: the first solution's tuned step")
     ap.add_argument("--backend", default="numpy", choices=["numpy", "numba"])
     ap.add_argument("--fiber-iterations", type=int, default=None,
                     help="SemiImplicitEuler.fiber_iterations (default: the first solution's tuning objective's)")
     ap.add_argument("--normal-contact", default=None, choices=["explicit", "active_set"],
                     help="SemiImplicitEuler.normal_contact (default: the first solution's tuning objective's)")
+    ap.add_argument("--mechanics-substeps", type=int, default=None,
+                    help="SemiImplicitEuler.mechanics_substeps (default: the first solution's tuning objective's)")
     a = ap.parse_args(argv)
     sols = [json.loads(Path(p).read_text()) for p in a.solutions]
-    options = solver_options(sols[0], a.fiber_iterations, a.normal_contact)  # as the first was tuned, or the flags
+    # as the first solution was tuned, or the flags
+    options = solver_options(sols[0], a.fiber_iterations, a.normal_contact, a.mechanics_substeps)
     print("solver:", options)
-    model, res = simulate_solutions(sols, a.duration, a.dt, a.backend, options)
+    dt = tuned_dt(sols[0]) if a.dt is None else a.dt
+    print(f"dt {dt * 1e3:g} ms")
+    model, res = simulate_solutions(sols, a.duration, dt, a.backend, options)
     reports = [report(model, res, i) for i in range(len(sols))]
     print(f"{'measure':34s}" + "".join(f"{Path(p).stem[:14]:>16s}" for p in a.solutions))
     for k in reports[0]:

@@ -67,6 +67,8 @@ def main(argv=None):
                     help="SemiImplicitEuler.fiber_iterations")
     ap.add_argument("--normal-contact", default=Objective.normal_contact, choices=["explicit", "active_set"],
                     help="SemiImplicitEuler.normal_contact")
+    ap.add_argument("--mechanics-substeps", type=int, default=Objective.mechanics_substeps,
+                    help="SemiImplicitEuler.mechanics_substeps (skeleton and contact sub-steps per --dt)")
     ap.add_argument("--checkpoint", default=None)
     ap.add_argument("--out", default="tuned.json")
     ap.add_argument("--export-generation", type=int, default=None, metavar="N",
@@ -76,6 +78,7 @@ def main(argv=None):
                           sample_every=a.sample_every, w_shape=a.w_shape, w_phase=a.w_phase, w_hump=a.w_hump,
                           w_cadence=a.w_cadence, settle=a.settle, dt=a.dt, also_dt=tuple(a.also_dt),
                           backend=a.backend, fiber_iterations=a.fiber_iterations, normal_contact=a.normal_contact,
+                          mechanics_substeps=a.mechanics_substeps,
                           double_support_range=tuple(a.double_support_range), cadence_range=tuple(a.cadence_range))
     space = SearchSpace(mode=a.mode, base=base_from_solution(a.start_from) if a.start_from else {})
     if a.export_generation is not None:

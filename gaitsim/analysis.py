@@ -58,13 +58,32 @@ def _debounce(mask: np.ndarray, time: np.ndarray, min_phase: float) -> np.ndarra
 
 
 def gait_events(time, fy, body_weight, threshold: float = 0.05, min_phase: float = 0.05) -> Events:
-    """Heel strikes and foot-offs (s) of one foot from its vertical ground force (N)."""
+    """Heel strikes and foot-offs (s) of one foot from its vertical ground force (N).
+
+    An event is the time the force crosses ``threshold * body_weight``, interpolated linearly
+    between the two samples around the crossing (where those samples straddle the threshold; else
+    the first sample of the new phase). Without the interpolation an event is late by up to one
+    sample: at 1 ms sampling that is up to 1.2 % of an 80-ms double support, the same size as the
+    step-size differences ``benchmarks/bench_step_size.py`` measures.
+    """
     time = np.asarray(time, dtype=float)
+    fy = np.asarray(fy, dtype=float)
     m = _debounce(contact_mask(fy, body_weight, threshold), time, min_phase)
     d = np.diff(m.astype(np.int8))
     on = np.flatnonzero(d == 1) + 1
     off = np.flatnonzero(d == -1) + 1
-    return Events(strikes=time[on], offs=time[off])
+    level = threshold * body_weight
+    return Events(strikes=_crossing_times(time, fy, on, level), offs=_crossing_times(time, fy, off, level))
+
+
+def _crossing_times(time, fy, first, level: float) -> np.ndarray:
+    """Times (s) at which ``fy`` crosses ``level`` between samples ``first - 1`` and ``first``
+    (linear interpolation); the sample time ``time[first]`` where they do not straddle it."""
+    before, after = fy[first - 1], fy[first]
+    straddle = (before - level) * (after - level) <= 0.0
+    span = np.where(straddle & (after != before), after - before, 1.0)
+    frac = np.where(straddle, (level - before) / span, 1.0)
+    return time[first - 1] + np.clip(frac, 0.0, 1.0) * (time[first] - time[first - 1])
 
 
 def normalize_cycle(time, signal, start: float, end: float, n: int = CYCLE_POINTS) -> np.ndarray:

@@ -38,15 +38,18 @@ def _run(args) -> int:
                          f"1 s), got {duration}")
     model = build_model(batch_size=args.batch, body_mass=args.body_mass, height=args.height)
     if args.scenario == "healthy":
-        from .tuned import healthy_walker, load_tuned, tuned_solver
+        from .tuned import healthy_walker, load_tuned, tuned_dt, tuned_solver
 
-        controller, x0 = healthy_walker(model, mode=args.controller, dt=args.dt, backend=args.backend)
+        dt = tuned_dt(load_tuned(args.controller)) if args.dt is None else args.dt  # default: as tuned
+        controller, x0 = healthy_walker(model, mode=args.controller, dt=dt, backend=args.backend)
         solver = tuned_solver(load_tuned(args.controller), args.backend, fiber_iterations=args.fiber_iterations,
-                              normal_contact=args.normal_contact)
+                              normal_contact=args.normal_contact, mechanics_substeps=args.mechanics_substeps)
     else:
+        dt = DEFAULT_DT if args.dt is None else args.dt
         controller = PoseHold()
         x0 = initial_state(model, standing_pose(model, sc["height_above_ground"]))
-        options = {"fiber_iterations": args.fiber_iterations, "normal_contact": args.normal_contact}
+        options = {"fiber_iterations": args.fiber_iterations, "normal_contact": args.normal_contact,
+                   "mechanics_substeps": args.mechanics_substeps}
         solver = SemiImplicitEuler(backend=args.backend, **{k: v for k, v in options.items() if v is not None})
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -57,10 +60,10 @@ def _run(args) -> int:
             last[0] = done
             print(f"  {done:6.2f} / {total:.2f} s simulated", flush=True)
 
-    print(f"gaitsim run {args.scenario}: {sc['doc']}; {model.batch_size} walker(s), {duration} s, dt {args.dt} s")
+    print(f"gaitsim run {args.scenario}: {sc['doc']}; {model.batch_size} walker(s), {duration} s, dt {dt} s")
     t0 = time.perf_counter()
-    res = simulate(model, controller, duration=duration, dt=args.dt, initial_state=x0,
-                   save=SaveEvery(max(1, int(round(0.002 / args.dt)))), progress=progress, solver=solver)
+    res = simulate(model, controller, duration=duration, dt=dt, initial_state=x0,
+                   save=SaveEvery(max(1, int(round(0.002 / dt)))), progress=progress, solver=solver)
     wall = time.perf_counter() - t0
     bw = model.body_weight
     fy = res["grf"][:, :, :, 1].sum(axis=-1) / bw[:, None]  # (B, T) in body weights
@@ -70,8 +73,9 @@ def _run(args) -> int:
         "scenario": args.scenario,
         "walkers": model.batch_size,
         "duration_s": duration,
-        "dt_s": args.dt,
-        "integrator": {"fiber_iterations": solver.fiber_iterations, "normal_contact": solver.normal_contact},
+        "dt_s": dt,
+        "integrator": {"fiber_iterations": solver.fiber_iterations, "normal_contact": solver.normal_contact,
+                       "mechanics_substeps": solver.mechanics_substeps},
         "wall_time_s": round(wall, 3),
         "status": res.status_text(),
         "peak_vertical_grf_bw": np.round(fy[:, settled].max(axis=1), 4).tolist(),
@@ -107,7 +111,8 @@ def main(argv=None) -> int:
     run = sub.add_parser("run", help="simulate a scenario and print a summary")
     run.add_argument("scenario", choices=sorted(SCENARIOS))
     run.add_argument("--duration", type=float, default=None, help="simulated time (s)")
-    run.add_argument("--dt", type=float, default=DEFAULT_DT, help="integration step (s)")
+    run.add_argument("--dt", type=float, default=None,
+                     help=f"integration step (s) (default: healthy, the walker's tuned step; else {DEFAULT_DT})")
     run.add_argument("--batch", type=int, default=1, help="number of walkers")
     run.add_argument("--body-mass", type=float, default=75.0, help="kg")
     run.add_argument("--height", type=float, default=1.75, help="m")
@@ -122,6 +127,9 @@ def main(argv=None) -> int:
     run.add_argument("--normal-contact", default=None, choices=list(NORMAL_CONTACT),
                      help="active_set: decide which contact spheres push with the end-of-step velocity; explicit: "
                           "with the start-of-step one (default: what the walker was tuned with; see README)")
+    run.add_argument("--mechanics-substeps", type=int, default=None,
+                     help="sub-steps of the skeleton and contact per --dt, muscles and controller once per --dt "
+                          "(default: what the walker was tuned with, else 1; see README)")
     args = ap.parse_args(argv)
     try:
         return _run(args)

@@ -82,9 +82,10 @@ class ForceState:
         return np.stack([seq_sum(self.ft, axis=1), seq_sum(self.fn, axis=1)])
 
 
-def evaluate_forces(model: Model, q, qdot, act, lce, anchor, mode) -> ForceState:
+def evaluate_forces(model: Model, q, qdot, act, lce, anchor, mode, muscles: bool = True) -> ForceState:
     """All force elements at one state. Shapes: q, qdot (10, B); act, lce (n_muscles, B);
-    anchor, mode (2, 2, B)."""
+    anchor, mode (2, 2, B). ``muscles=False`` skips the muscles (their fields are zero), for the
+    mechanics sub-steps of ``SemiImplicitEuler(mechanics_substeps > 1)``."""
     opt = model.options
     nb = q.shape[1]
     psi = skeleton.abs_from_rel(q)
@@ -92,7 +93,7 @@ def evaluate_forces(model: Model, q, qdot, act, lce, anchor, mode) -> ForceState
     M, bias, (cs, sn) = skeleton.mass_matrix_and_forces(model.skeleton, psi, psidot)
 
     # muscles: path geometry -> tendon force and fibre velocity -> joint moments
-    if opt.muscles:
+    if opt.muscles and muscles:
         l_mtu, arms = path_geometry(model.paths, q)
         f_se, v_ce, dv_dl, f_l, l_norm = mus.fiber_dynamics(lce, act, l_mtu, model.muscles)
         muscle_moment = muscle_generalized_forces(arms, f_se)

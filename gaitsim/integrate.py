@@ -16,6 +16,13 @@ Scheme: ``SemiImplicitEuler`` (symplectic Euler with implicit damping), per step
 6. contact friction state as returned by step 1; the controller updates its memory (a
    separate array, e.g. its delay lines) in place.
 
+Multirate option (``mechanics_substeps = n > 1``): steps 2-3 and the contact state run n times
+with the sub-step dt/n; each sub-step after the first re-evaluates the skeleton, contact and joint
+limits at its own state with the muscles' generalized forces held from the step's start (and the
+controller's output: its actuator torques continued along their damping, ``_continued``);
+activation and fibres (steps 4-5, with q_{n+1} from the last sub-step) and the controller run
+once per dt.
+
 Walkers whose state becomes non-finite or absurdly fast (any |qdot| > ``MAX_SPEED``,
 "diverged") or whose pelvis drops below
 ``fall_height`` ("fell") are frozen from that step on, with the reason and time recorded;
@@ -26,7 +33,7 @@ same numbers as N single runs.
 from __future__ import annotations
 
 import time as _time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Callable, NamedTuple
 
@@ -45,6 +52,8 @@ DEFAULT_DT = 2.5e-4  # s; see the walker-core note (convergence and stability me
 MAX_SPEED = 1e3
 #: upper bound of ``SemiImplicitEuler.fiber_iterations``
 MAX_FIBER_ITERATIONS = 20
+#: upper bound of ``SemiImplicitEuler.mechanics_substeps``
+MAX_MECHANICS_SUBSTEPS = 16
 #: ``SemiImplicitEuler.normal_contact``: the clip of the normal contact law taken at the start of
 #: the step ("explicit") or decided with the end-of-step velocity ("active_set")
 NORMAL_CONTACT = ("explicit", "active_set")
@@ -73,14 +82,15 @@ class SaveFinal:
 
 
 class _Backend(NamedTuple):
-    """A backend's step functions; ``update`` and ``fiber_newton`` are None for numpy (the step
-    does those in numpy itself)."""
+    """A backend's step functions; ``update``, ``fiber_newton`` and ``substeps`` are None for numpy
+    (the step does those in numpy itself)."""
 
     forces: Callable
     solve: Callable
     active_set: Callable
     update: Callable | None
     fiber_newton: Callable | None
+    substeps: Callable | None
 
 
 @lru_cache(maxsize=None)
@@ -90,8 +100,8 @@ def _backend_functions(backend: str) -> _Backend:
         from . import compiled
 
         return _Backend(compiled.evaluate_forces, compiled.accelerations, compiled.normal_contact_active_set,
-                        compiled.update_state, compiled.fiber_newton)
-    return _Backend(evaluate_forces, accelerations, normal_contact_active_set, None, None)
+                        compiled.update_state, compiled.fiber_newton, compiled.remaining_substeps)
+    return _Backend(evaluate_forces, accelerations, normal_contact_active_set, None, None, None)
 
 
 @dataclass(frozen=True)
@@ -114,15 +124,22 @@ class SemiImplicitEuler:
     is decided with the end-of-step velocity, which removes the on/off chatter of a sphere lifting
     off slowly (see ``dynamics.normal_contact_active_set``); ``"explicit"`` (the default before
     gaitsim 0.2): the clip is taken at the start of the step. The README's section on step-size
-    accuracy has the measurements behind both options; the shipped walkers are tuned with the
-    defaults, and ``gaitsim.tuned.tuned_solver`` rebuilds the integrator a tuned solution was
-    tuned with.
+    accuracy has the measurements behind all three options; ``gaitsim.tuned.tuned_solver`` rebuilds
+    the integrator a tuned solution was tuned with (and ``tuned_dt`` its step).
+    mechanics_substeps: sub-steps of the skeleton and contact per step (default 1: none). The step
+    error of the walking gait is in the mechanics (README, step-size accuracy): with n sub-steps
+    the gait follows the mechanics' sub-step while the muscles, the fibre update and the
+    controller run at dt, where their own error is small. The muscles' generalized forces are held
+    over the step; the controller's delay lines count in steps of dt. Each sub-step after the first
+    costs a force evaluation without the muscles and a solve (compiled: all of them in one kernel
+    call). The shipped trunk-initiated walker is tuned with 4 sub-steps at dt = 0.5 ms.
     """
 
     order: int = 1
     backend: str = "numpy"
     fiber_iterations: int = 3
     normal_contact: str = "active_set"
+    mechanics_substeps: int = 1
 
     def __post_init__(self):
         from .compiled import check_backend
@@ -135,6 +152,10 @@ class SemiImplicitEuler:
         if self.normal_contact not in NORMAL_CONTACT:
             raise ValueError(f"SemiImplicitEuler.normal_contact must be one of {NORMAL_CONTACT}, "
                              f"got {self.normal_contact!r}")
+        n = self.mechanics_substeps
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= MAX_MECHANICS_SUBSTEPS:
+            raise ValueError(f"SemiImplicitEuler.mechanics_substeps must be an integer in "
+                             f"[1, {MAX_MECHANICS_SUBSTEPS}], got {n!r}")
 
     def step(self, model: Model, t: float, x: np.ndarray, memory: np.ndarray, layout: StateLayout, controller,
              dt: float, carry: dict | None = None):
@@ -155,21 +176,28 @@ class SemiImplicitEuler:
         else:
             fs = be.forces(model, q, qd, act, lce, anchor, mode)
         out = controller(t, fs, memory)
-        if self.normal_contact == "active_set":
-            qdd = accelerations_contact_active_set(model, fs, out.torque, out.damping, dt, be.solve, be.active_set)
+        if self.mechanics_substeps > 1:  # multirate: the update's q, qdot and contact rows are then replaced
+            mechanics, qdd = self._substeps(model, fs, out, act, lce, dt, be)
         else:
-            qdd = be.solve(model, fs, out.torque, out.damping, dt)
+            mechanics, qdd = None, self._accelerations(model, fs, out, dt, be)
         if be.update is not None:
             new = be.update(model, x, fs, out.excitation, qdd, dt, blk)
+            if mechanics is not None:  # the sub-stepped coordinates and contact state replace the update's
+                _put_mechanics(new, blk, mechanics)
             if self.fiber_iterations:
                 trig = be.fiber_newton(model, x, new, fs, dt, blk, self.fiber_iterations)
                 if carry is not None:
                     carry["state"], carry["trig"] = new, trig
             return new, fs, out
         new = np.empty_like(x)
-        qd_new = qd + dt * qdd
-        new[blk["qdot"]] = qd_new
-        new[blk["q"]] = q + dt * qd_new
+        if mechanics is not None:
+            _put_mechanics(new, blk, mechanics)
+        else:
+            qd_new = qd + dt * qdd
+            new[blk["qdot"]] = qd_new
+            new[blk["q"]] = q + dt * qd_new
+            new[blk["anchor"]] = fs.anchor.reshape(4, nb)
+            new[blk["mode"]] = fs.mode.reshape(4, nb)
         u = np.clip(out.excitation, MIN_EXCITATION, 1.0)
         new[blk["activation"]] = mus.activation_step(act, u, dt, model.muscles.tau_act)
         stiff = np.minimum(fs.dv_dl, 0.0)
@@ -177,9 +205,53 @@ class SemiImplicitEuler:
         if self.fiber_iterations:
             new[blk["fiber_length"]] = backward_euler_fibers(model, lce, new[blk["q"]], new[blk["activation"]],
                                                              new[blk["fiber_length"]], dt, self.fiber_iterations, fs.fl)
-        new[blk["anchor"]] = fs.anchor.reshape(4, nb)
-        new[blk["mode"]] = fs.mode.reshape(4, nb)
         return new, fs, out
+
+    def _accelerations(self, model: Model, fs, out, dt: float, be: _Backend):
+        """qddot over a (sub-)step dt with the chosen normal-contact treatment."""
+        if self.normal_contact == "active_set":
+            return accelerations_contact_active_set(model, fs, out.torque, out.damping, dt, be.solve, be.active_set)
+        return be.solve(model, fs, out.torque, out.damping, dt)
+
+    def _substeps(self, model: Model, fs, out, act, lce, dt: float, be: _Backend):
+        """((q, qdot, anchor, mode) at the end of a step of ``mechanics_substeps`` sub-steps of the
+        skeleton and contact, the last sub-step's qddot); ``fs``: the forces at the step's start."""
+        h = dt / self.mechanics_substeps
+        qdd = self._accelerations(model, fs, out, h, be)  # the first sub-step, with the step's forces
+        qd = fs.qdot + h * qdd
+        q = fs.q + h * qd
+        anchor, mode = fs.anchor, fs.mode
+        if be.substeps is not None:  # compiled: the other sub-steps in one kernel call, the same arithmetic
+            return be.substeps(model, fs, out, q, qd, anchor, mode, act, lce, h, self.mechanics_substeps - 1,
+                               self.normal_contact == "active_set")
+        for _ in range(1, self.mechanics_substeps):
+            sub = be.forces(model, q, qd, act, lce, anchor, mode, muscles=False)
+            sub.muscle_moment[...] = fs.muscle_moment  # muscles held over the step (in place: padded rows too)
+            qdd = self._accelerations(model, sub, _continued(out, qd - fs.qdot), h, be)
+            qd = qd + h * qdd
+            q = q + h * qd
+            anchor, mode = sub.anchor, sub.mode
+        return (q, qd, anchor, mode), qdd
+
+
+def _continued(out, dqd):
+    """The controller's output continued to a sub-step whose speeds differ by ``dqd`` (10, B) from
+    the step's start: actuator torque ``tau - d * dqd``, the linearization its damping ``d =
+    -dtau/dqdot`` states (and the implicit treatment of a single step assumes). Excitations, and
+    torques without damping, are held."""
+    if out.torque is None or out.damping is None:
+        return out
+    return replace(out, torque=out.torque - out.damping * dqd)
+
+
+def _put_mechanics(new: np.ndarray, blk: dict, mechanics) -> None:
+    """Write sub-stepped (q, qdot, anchor, mode) into the new state ``new`` (n_phys, B) in place."""
+    q, qd, anchor, mode = mechanics
+    nb = new.shape[1]
+    new[blk["q"]] = q
+    new[blk["qdot"]] = qd
+    new[blk["anchor"]] = anchor.reshape(4, nb)
+    new[blk["mode"]] = mode.reshape(4, nb)
 
 
 def backward_euler_fibers(model: Model, l_old, q_new, act_new, l_guess, dt: float, iterations: int, fl_old):
@@ -213,6 +285,16 @@ def _check_inputs(model: Model, duration: float, dt: float, x0: np.ndarray, layo
         raise ValueError("initial_state: values must be finite")
     if not np.isfinite(fall_height):
         raise ValueError("fall_height must be finite (m)")
+
+
+def _check_controller_step(controller, dt: float) -> None:
+    """A controller with delay lines counts them in steps of its own ``dt`` (s); it must be this one."""
+    inner = getattr(controller, "controller", controller)  # a wrapper (TrunkPush) runs the inner one
+    step = getattr(inner, "dt", None)
+    if step is not None and not np.isclose(step, dt, rtol=1e-9, atol=0.0):
+        raise ValueError(f"dt: the controller's delay lines count steps of {type(inner).__name__}.dt = {step} s, "
+                         f"but simulate got dt = {dt} s; build the controller with the same step "
+                         f"(tuned walkers: gaitsim.tuned.tuned_dt)")
 
 
 def simulate(
@@ -249,6 +331,7 @@ def simulate(
     if initial_state is None:
         initial_state = make_initial_state(model, height_above_ground=0.01)
     x0 = np.asarray(initial_state, dtype=float)
+    _check_controller_step(controller, dt)
     n_mem = x0.shape[1] - StateLayout(0).size if x0.ndim == 2 else 0
     layout = StateLayout(max(n_mem, 0))
     _check_inputs(model, duration, dt, x0, layout, fall_height)

@@ -2,9 +2,10 @@
 
 ``load_tuned(mode)`` returns the JSON dict written by ``optimize.tune`` (gains, start state,
 provenance: objective, seed, population, generations, and the command that reproduces it).
-``healthy_walker(model, mode)`` builds the controller and the initial state from it, and
-``tuned_solver(solution)`` the integrator the solution was tuned with: a reflex walker's gait is
-tuned together with its integrator's errors, so it must be run with the same options.
+``healthy_walker(model, mode)`` builds the controller and the initial state from it,
+``tuned_solver(solution)`` the integrator the solution was tuned with and ``tuned_dt(solution)``
+its step: a reflex walker's gait is tuned together with its integrator's errors, so it must be
+run with the same options and step.
 """
 
 from __future__ import annotations
@@ -32,37 +33,62 @@ def load_tuned(mode: str = "trunk_initiated") -> dict:
 
 
 # Integrator options a solution was tuned with when its provenance predates them (gaitsim 0.1:
-# linearly implicit fibre step, normal contact clipped at the start of the step).
-_OPTIONS_BEFORE_0_2 = {"fiber_iterations": 0, "normal_contact": "explicit"}
+# linearly implicit fibre step, normal contact clipped at the start of the step; before 0.4: no
+# mechanics sub-steps).
+_OPTIONS_BEFORE_0_2 = {"fiber_iterations": 0, "normal_contact": "explicit", "mechanics_substeps": 1}
 
 
-def solver_options(solution: dict, fiber_iterations: int | None = None, normal_contact: str | None = None) -> dict:
-    """``SemiImplicitEuler`` options (fiber_iterations, normal_contact) a tuned solution was tuned
-    with, from its provenance; solutions tuned before the options existed get gaitsim 0.1's. An
-    argument that is not None overrides the tuned option (command-line flags)."""
+def solver_options(solution: dict, fiber_iterations: int | None = None, normal_contact: str | None = None,
+                   mechanics_substeps: int | None = None) -> dict:
+    """``SemiImplicitEuler`` options (fiber_iterations, normal_contact, mechanics_substeps) a tuned
+    solution was tuned with, from its provenance; options its provenance predates take their values
+    from before they existed. An argument that is not None overrides the tuned option
+    (command-line flags)."""
     objective = solution.get("provenance", {}).get("objective", {})
     options = {k: objective.get(k, v) for k, v in _OPTIONS_BEFORE_0_2.items()}
-    given = {"fiber_iterations": fiber_iterations, "normal_contact": normal_contact}
+    given = {"fiber_iterations": fiber_iterations, "normal_contact": normal_contact,
+             "mechanics_substeps": mechanics_substeps}
     options.update({k: v for k, v in given.items() if v is not None})
     return options
 
 
+def tuned_dt(solution: dict) -> float:
+    """The step (s) a tuned solution was tuned at (its objective's ``dt``; 2.5e-4 s, the step of
+    every solution whose provenance lacks it)."""
+    return float(solution.get("provenance", {}).get("objective", {}).get("dt", 2.5e-4))
+
+
 def tuned_solver(solution: dict, backend: str = "numpy", fiber_iterations: int | None = None,
-                 normal_contact: str | None = None) -> SemiImplicitEuler:
+                 normal_contact: str | None = None, mechanics_substeps: int | None = None) -> SemiImplicitEuler:
     """The integrator a tuned solution was tuned with (``solver_options``, with its overrides) on
     ``backend``."""
-    return SemiImplicitEuler(backend=backend, **solver_options(solution, fiber_iterations, normal_contact))
+    return SemiImplicitEuler(backend=backend,
+                             **solver_options(solution, fiber_iterations, normal_contact, mechanics_substeps))
 
 
-def walker_from_solutions(model: Model, solutions, dt: float = 2.5e-4, backend: str = "numpy"):
+def tuned_integration(solution: dict | str = "trunk_initiated", backend: str = "numpy") -> dict:
+    """``{"dt": ..., "solver": ...}`` to pass to ``simulate`` for a tuned solution (a dict, or the
+    mode of a shipped walker): the step and integrator it was tuned with, on ``backend``."""
+    sol = load_tuned(solution) if isinstance(solution, str) else solution
+    return {"dt": tuned_dt(sol), "solver": tuned_solver(sol, backend)}
+
+
+def walker_from_solutions(model: Model, solutions, dt: float | None = None, backend: str = "numpy"):
     """(controller, initial_state) from tuned solution dicts (``optimize.solution`` format).
 
     solutions: one dict (used for every walker) or a list of one per walker, all of one mode.
+    dt: the step (s) the controller's delay lines count in; it must be the step given to
+    ``simulate``. None: the step the solutions were tuned at (``tuned_dt``; they must agree).
     backend: the controller's backend, ``"numpy"`` or ``"numba"`` (see ``gaitsim.compiled``).
     """
     sols = [solutions] if isinstance(solutions, dict) else list(solutions)
     if len(sols) not in (1, model.batch_size):
         raise ValueError(f"solutions: expected 1 or {model.batch_size} solutions, got {len(sols)}")
+    if dt is None:
+        steps = sorted({tuned_dt(s) for s in sols})
+        if len(steps) > 1:
+            raise ValueError(f"dt: the solutions were tuned at different steps {steps} s; pass dt")
+        dt = steps[0]
     modes = {s["mode"] for s in sols}
     if len(modes) != 1:
         raise ValueError(f"solutions: all must share one controller mode, got {sorted(modes)}")
@@ -76,6 +102,8 @@ def walker_from_solutions(model: Model, solutions, dt: float = 2.5e-4, backend: 
     return ReflexController(gains=gains, mode=modes.pop(), dt=dt, backend=backend), x0
 
 
-def healthy_walker(model: Model, mode: str = "trunk_initiated", dt: float = 2.5e-4, backend: str = "numpy"):
-    """(controller, initial_state) of the shipped tuned walker for every walker of ``model``."""
+def healthy_walker(model: Model, mode: str = "trunk_initiated", dt: float | None = None, backend: str = "numpy"):
+    """(controller, initial_state) of the shipped tuned walker for every walker of ``model``; dt
+    (s): its controller's step (default: the step it was tuned at, ``tuned_dt``). Simulate it with
+    that step and ``tuned_solver(load_tuned(mode))``: ``simulate(..., **tuned_integration(mode))``."""
     return walker_from_solutions(model, load_tuned(mode), dt, backend)

@@ -127,3 +127,19 @@ def test_angle_agreement_of_the_reference_itself_and_a_shifted_copy():
     assert out["knee_r"] < 0.5 and out["knee_rmse_deg"] > 10.0
     empty = analysis.angle_agreement(t, same, strikes[:1])
     assert np.isnan(empty["hip_r"])
+
+
+def test_events_are_interpolated_between_samples():
+    # a force ramp crossing 5 % of 700 N (35 N) between samples: the event lands at the crossing
+    t = np.arange(0.0, 1.0, 0.01)
+    fy = np.where(t < 0.5, 0.0, 100.0)
+    fy[50] = 70.0  # at t = 0.50 s; the crossing of 35 N is halfway from 0.49 s
+    fy[70:] = 0.0  # off: 100 N at 0.69 s to 0 at 0.70 s crosses 35 N at 0.6965 s
+    ev = analysis.gait_events(t, fy, 700.0)
+    assert ev.strikes == pytest.approx([0.495], abs=1e-12)
+    assert ev.offs == pytest.approx([0.6965], abs=1e-12)
+    # the same signal sampled ten times finer gives the same events to within the finer sample
+    tf = np.arange(0.0, 1.0, 0.001)
+    ev_f = analysis.gait_events(tf, np.interp(tf, t, fy), 700.0)
+    assert ev_f.strikes == pytest.approx(ev.strikes, abs=1e-3)
+    assert ev_f.offs == pytest.approx(ev.offs, abs=1e-3)

@@ -71,7 +71,7 @@ def test_tune_checkpoints_and_resumes(tmp_path):
 
 
 def _reference_gait(n_walkers=2, stride=1.1, strides=5, dt=0.002, stance=0.62, shift_pct=0.0):
-    """Results of walkers that replay the shipped measured stride (angles) with square-wave foot loads."""
+    """Results of walkers that replay the shipped measured stride (angles) with trapezoid foot loads."""
     import gaitsim as gs
     from gaitsim.analysis import REFERENCE_ANGLES
     from gaitsim.data.reference_gait import reference_stride
@@ -84,7 +84,11 @@ def _reference_gait(n_walkers=2, stride=1.1, strides=5, dt=0.002, stance=0.62, s
     grf = np.zeros((n_walkers, t.size, 2, 2))
     for leg, offset in ((0, 0.0), (1, 50.0)):
         pct = (100.0 * t / stride + offset) % 100.0
-        grf[:, :, leg, 1] = np.where(pct < 100 * stance, m.body_weight[0], 0.0)
+        # trapezoid load: 5 % BW exactly at the stance window's edges, full BW 95 ms inside them (linear
+        # ramps, so the events interpolated between samples land on the edges)
+        inside = np.where(pct < 100 * stance, np.minimum(pct, 100 * stance - pct),
+                          -np.minimum(pct - 100 * stance, 100.0 - pct)) * stride / 100.0  # s from the nearest edge
+        grf[:, :, leg, 1] = m.body_weight[0] * np.clip(0.05 + inside / 0.1, 0.0, 1.0)
         if leg == 0:
             for joint, col in zip(("hip", "knee", "ankle"), (4, 5, 6)):
                 column, sign = REFERENCE_ANGLES[joint]
@@ -108,7 +112,7 @@ def test_gait_terms_reward_the_measured_stride_and_penalize_falls():
     assert shape[0] < 0.01  # the measured stride itself: r ~ 1 for hip, knee and ankle
     assert phase[0] == pytest.approx(0.0)  # stance 62 %, double support 12 %: inside the ranges
     assert shape[1] == 2.0 and phase[1] == 5.0 and hump[1] == 5.0  # fell after 0.5 s of strides: the worst values
-    assert hump[0] == pytest.approx(1.0)  # square-wave load: peaks 1.0 BW are in range, but no trough (0.1 short)
+    assert hump[0] == pytest.approx(1.0)  # flat-topped load: peaks 1.0 BW are in range, but no trough (0.1 short)
     assert terms["cadence"][0] == pytest.approx(0.0) and terms["cadence"][1] == 5.0  # 109 steps/min: in range
     m, shifted = _reference_gait(stance=0.52, shift_pct=30.0)
     t2 = gait_terms(shifted, m, alive, ob)

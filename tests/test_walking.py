@@ -6,7 +6,7 @@ import pytest
 import gaitsim as gs
 from gaitsim import analysis
 from gaitsim.optimize import Objective, SearchSpace, evaluate
-from gaitsim.tuned import healthy_walker, load_tuned, solver_options, tuned_solver
+from gaitsim.tuned import healthy_walker, load_tuned, solver_options, tuned_dt, tuned_integration, tuned_solver
 
 
 def _backend():
@@ -18,13 +18,16 @@ def _backend():
 SETTLE = 10.0  # s: both shipped walkers were tuned on the strides after 10 s of a 25 s run
 
 
-def _walk_shipped(mode: str, duration: float = 20.0, dt: float = gs.DEFAULT_DT):
+def _walk_shipped(mode: str, duration: float = 20.0, step_fraction: float = 1.0):
+    """The shipped walker of ``mode`` with the integrator it was tuned with, at ``step_fraction``
+    times its tuned step (sub-steps as tuned); samples every 2 ms."""
     backend = _backend()
     model = gs.build_model()
+    dt = tuned_dt(load_tuned(mode)) * step_fraction
     ctrl, x0 = healthy_walker(model, mode=mode, dt=dt, backend=backend)
     res = gs.simulate(model, ctrl, duration=duration, dt=dt, initial_state=x0,
                       solver=tuned_solver(load_tuned(mode), backend),
-                      save=gs.SaveEvery(8, ("q", "qdot", "grf", "activation", "muscle_moment")))
+                      save=gs.SaveEvery(int(round(2e-3 / dt)), ("q", "qdot", "grf", "activation", "muscle_moment")))
     return model, res
 
 
@@ -69,16 +72,29 @@ def test_shipped_parameters_have_provenance():
         load_tuned("clock_driven")
 
 
-def test_shipped_walkers_are_tuned_with_the_default_integrator():
-    """A reflex gait is tuned together with its integrator's errors, so the shipped walkers must be
-    tuned with the integrator that runs them by default; older solutions keep their own."""
-    default = gs.SemiImplicitEuler()
-    for mode in ("trunk_initiated", "geyer_herr"):
-        assert solver_options(load_tuned(mode)) == {"fiber_iterations": default.fiber_iterations,
-                                                    "normal_contact": default.normal_contact}
+def test_shipped_walkers_run_with_the_integrator_they_were_tuned_with():
+    """A reflex gait is tuned together with its integrator's errors, so a shipped walker runs with
+    its tuning's options and step; older solutions keep their own; a controller built for another
+    step than the simulation's is refused (its delay lines count steps)."""
+    ti, gh = load_tuned("trunk_initiated"), load_tuned("geyer_herr")
+    assert solver_options(ti) == {"fiber_iterations": 3, "normal_contact": "active_set", "mechanics_substeps": 4}
+    assert tuned_dt(ti) == 5e-4
+    assert solver_options(gh) == {"fiber_iterations": 3, "normal_contact": "active_set", "mechanics_substeps": 1}
+    assert tuned_dt(gh) == 2.5e-4
     old = {"provenance": {"objective": {"duration": 25.0}}}  # tuned before the options existed
-    assert solver_options(old) == {"fiber_iterations": 0, "normal_contact": "explicit"}
+    assert solver_options(old) == {"fiber_iterations": 0, "normal_contact": "explicit", "mechanics_substeps": 1}
+    assert tuned_dt(old) == 2.5e-4
     assert tuned_solver(old, fiber_iterations=3).fiber_iterations == 3
+    model = gs.build_model()
+    ctrl, x0 = healthy_walker(model)
+    assert ctrl.dt == 5e-4
+    with pytest.raises(ValueError, match=r"dt: the controller's delay lines count steps of ReflexController.dt"):
+        gs.simulate(model, ctrl, duration=0.01, dt=2.5e-4, initial_state=x0)
+    with pytest.raises(ValueError, match="dt: the controller's delay lines"):
+        gs.simulate(model, gs.TrunkPush(ctrl), duration=0.01, dt=2.5e-4, initial_state=x0)
+    run = tuned_integration("trunk_initiated")
+    assert run["dt"] == 5e-4 and run["solver"] == gs.SemiImplicitEuler(mechanics_substeps=4)
+    assert gs.simulate(model, ctrl, duration=0.01, initial_state=x0, **run).status_text() == ["ok"]
 
 
 def _assert_walking_targets(g, double_support=True):
@@ -96,17 +112,18 @@ def _assert_walking_targets(g, double_support=True):
 
 
 def test_shipped_trunk_initiated_walker_over_10_to_20_s(walk):
-    """Every walking-issue target, at the default step. Cadence (124.2 /min) and the second force
-    peak (1.004 BW) meet theirs narrowly; double support is 8.2 % (full 60 s figures: README)."""
+    """Every walking-issue target, with the integrator it was tuned with (0.5-ms steps, 4 mechanics
+    sub-steps). Cadence (124.2 /min) meets its target narrowly; double support is 8.7 % (full 60 s
+    figures: README)."""
     status, g = walk
     assert status == ["ok"]
     _assert_walking_targets(g)
 
 
 def test_shipped_trunk_initiated_walker_at_half_the_step_meets_every_target():
-    """At 0.125 ms (the second step it was scored at) the same walker meets every target over
-    10-20 s as well (double support 8.4 %; 8.6 % at 0.0625 ms over 60 s, README)."""
-    model, res = _walk_shipped("trunk_initiated", dt=gs.DEFAULT_DT / 2)
+    """At half the step, 0.25 ms with 4 sub-steps (the second step it was scored at), the same
+    walker meets every target over 10-20 s as well (double support 8.8 % over 60 s, README)."""
+    model, res = _walk_shipped("trunk_initiated", step_fraction=0.5)
     assert res.status_text() == ["ok"]
     _assert_walking_targets(_settled_gait(model, res))
 

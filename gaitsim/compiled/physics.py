@@ -130,8 +130,8 @@ if numba is not None:
         # cos/sin of the 10 coordinates and of the 8 absolute angles (libm calls, not vectorized:
         # their own loops). The angle-addition identities would save 8 of the 18 pairs, but their
         # rounding-level differences from the numpy reference grow past 1e-9 within 0.5 s of walking.
-        if have_trig:  # cos and sin of q from the previous step's fibre update (the same libm values)
-            cq = trig_cos
+        if have_trig or not use_muscles:  # cos and sin of q from the previous step's fibre update (the
+            cq = trig_cos                   # same libm values); only the muscles use them
             sq = trig_sin
         else:
             cq = np.empty((10, ld))
@@ -489,45 +489,53 @@ if numba is not None:
 _NO_TRIG = (np.empty((10, 0)), np.empty((10, 0)))  # placeholders for the kernel's trig arguments
 
 
-def evaluate_forces(model: Model, q, qdot, act, lce, anchor, mode, trig=None):
+def model_arrays(model: Model) -> tuple:
+    """The model's parameter arrays in the order ``_forces_kernel`` takes them."""
+    sk, pp, mp, cp, lim = model.skeleton, model.paths, model.muscles, model.contact, model.limits
+    return (sk.mass_total, sk.w, sk.A_pair, sk.B_pair, sk.A_diag, sk.leg_links, sk.gravity, PAIR_J, PAIR_K,
+            BIAS_TERMS, PAIR_COORD_INDEX, pp.arm_cos, pp.arm_sin, pp.arm_const, pp.length_const, pp.l_ref,
+            MUSCLE_PAIRS, COORD_PAIRS, PAIR_MUSCLE_INDEX,
+            mp.f_max, mp.l_opt, mp.l_slack, mp.v_max, mp.ref_strain, mp.pe_factor,
+            cp.sphere_x, cp.sphere_y, cp.radius, cp.normal_stiffness, cp.normal_damping_velocity,
+            cp.tangential_stiffness, cp.tangential_damping_velocity, cp.stick_friction, cp.slide_friction,
+            cp.stick_velocity, cp.regularization_velocity,
+            lim.lower, lim.upper, lim.stiffness, lim.w_max)
+
+
+def model_flags(model: Model, muscles: bool = True) -> tuple:
+    """(use_muscles, use_contact, use_limits, regularized friction) as ``_forces_kernel`` takes them."""
+    opt = model.options
+    return (bool(opt.muscles) and muscles, bool(opt.contact), bool(opt.joint_limits), opt.friction == "regularized")
+
+
+def new_force_arrays(model: Model, nb: int) -> tuple:
+    """Uninitialized output arrays of ``_forces_kernel`` with padded rows (``row_length``), in its
+    order (the ``ForceState`` fields from ``psi`` to ``limit_damping``)."""
+    n_mus, n_pair = model.paths.l_ref.shape[0], model.paths.arm_cos.shape[0]
+    ld = row_length(nb)
+    e = np.empty
+    return (e((10, ld)), e((10, ld)), e((10, 10, ld)), e((10, ld)),  # psi, psidot, M, bias
+            e((n_mus, ld)), e((n_pair, ld)), e((n_mus, ld)), e((n_mus, ld)), e((n_mus, ld)), e((n_mus, ld)),
+            e((n_mus, ld)), e((10, ld)),  # l_mtu, arms, f_se, v_ce, dv_dl, f_l, l_norm, mmom
+            e((2, 2, 2, ld)), e((2, 2, 2, ld)), e((2, 2, 2, 4, ld)),  # pos, vel, jac
+            e((2, 2, ld)), e((2, 2, ld)), e((2, 2, ld)), e((2, 2, ld)), e((2, 2, ld)), e((2, 2, ld)),  # fn .. mode
+            e((10, ld)), e((10, ld)))  # lim_m, lim_d
+
+
+def evaluate_forces(model: Model, q, qdot, act, lce, anchor, mode, muscles: bool = True, trig=None):
     """Compiled ``dynamics.evaluate_forces`` (same arguments, same ``ForceState``).
 
     trig: optional ``(cos q, sin q)``, (10, B) each, already computed for these coordinates
     (``fiber_newton`` returns them for the state it updates); saves 20 libm calls per walker."""
     require()
     nb = q.shape[1]
-    sk, pp, mp, cp, lim, opt = model.skeleton, model.paths, model.muscles, model.contact, model.limits, model.options
-    n_mus, n_pair = pp.l_ref.shape[0], pp.arm_cos.shape[0]
-    ld = row_length(nb)
-
-    e = np.empty  # outputs with padded rows (see _numba.row_length); the kernels get the full arrays
-    psi, psidot, M, bias = e((10, ld)), e((10, ld)), e((10, 10, ld)), e((10, ld))
-    l_mtu, arms, f_se, v_ce, dv_dl, f_l, l_norm = (e((n_mus, ld)), e((n_pair, ld)), e((n_mus, ld)), e((n_mus, ld)),
-                                                   e((n_mus, ld)), e((n_mus, ld)), e((n_mus, ld)))
-    mmom = e((10, ld))
-    pos, vel, jac = e((2, 2, 2, ld)), e((2, 2, 2, ld)), e((2, 2, 2, 4, ld))
-    fn, ft, cn, ct, anc, md = e((2, 2, ld)), e((2, 2, ld)), e((2, 2, ld)), e((2, 2, ld)), e((2, 2, ld)), e((2, 2, ld))
-    lim_m, lim_d = e((10, ld)), e((10, ld))
-    _forces_kernel(q, qdot, act, lce, anchor, mode,
-                   sk.mass_total, sk.w, sk.A_pair, sk.B_pair, sk.A_diag, sk.leg_links, sk.gravity, PAIR_J, PAIR_K,
-                   BIAS_TERMS, PAIR_COORD_INDEX, pp.arm_cos, pp.arm_sin, pp.arm_const, pp.length_const, pp.l_ref,
-                   MUSCLE_PAIRS, COORD_PAIRS, PAIR_MUSCLE_INDEX,
-                   mp.f_max, mp.l_opt, mp.l_slack, mp.v_max, mp.ref_strain, mp.pe_factor,
-                   cp.sphere_x, cp.sphere_y, cp.radius, cp.normal_stiffness, cp.normal_damping_velocity,
-                   cp.tangential_stiffness, cp.tangential_damping_velocity, cp.stick_friction, cp.slide_friction,
-                   cp.stick_velocity, cp.regularization_velocity,
-                   lim.lower, lim.upper, lim.stiffness, lim.w_max,
-                   bool(opt.muscles), bool(opt.contact), bool(opt.joint_limits), opt.friction == "regularized",
-                   psi, psidot, M, bias, l_mtu, arms, f_se, v_ce, dv_dl, f_l, l_norm, mmom,
-                   pos, vel, jac, fn, ft, cn, ct, anc, md, lim_m, lim_d,
+    outputs = new_force_arrays(model, nb)  # padded rows (see _numba.row_length); the kernels get the full arrays
+    _forces_kernel(q, qdot, act, lce, anchor, mode, *model_arrays(model), *model_flags(model, muscles), *outputs,
                    trig is not None, *(_NO_TRIG if trig is None else trig))
-    full = ForceState(q, qdot, psi, psidot, M, bias, l_mtu, arms, f_se, v_ce, dv_dl, f_l, l_norm, mmom,
-                      pos, vel, jac, fn, ft, cn, ct, anc, md, lim_m, lim_d)
-    if ld == nb:
+    full = ForceState(q, qdot, *outputs)
+    if row_length(nb) == nb:
         return full
-    views = (a[..., :nb] for a in (psi, psidot, M, bias, l_mtu, arms, f_se, v_ce, dv_dl, f_l, l_norm, mmom,
-                                   pos, vel, jac, fn, ft, cn, ct, anc, md, lim_m, lim_d))
-    return ForceState(q, qdot, *views, padded=full)
+    return ForceState(q, qdot, *(a[..., :nb] for a in outputs), padded=full)
 
 
 def kernel_forces(fs):

@@ -1,0 +1,135 @@
+"""Compiled mechanics sub-steps of ``integrate.SemiImplicitEuler(mechanics_substeps > 1)``.
+
+After the first sub-step (taken with the step's full force evaluation, as in numpy), the remaining
+sub-steps run in one kernel call: per sub-step the force kernel without muscles, the held muscle
+moments, the solve, the contact active set with its re-solve of the walkers whose set changed,
+and the update of the coordinates and the contact state. The same arithmetic as the numpy loop in
+``SemiImplicitEuler._substeps``, without a Python round trip per sub-step (about 50 us each, most
+of a sub-step's cost for one walker).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..model import Model
+from ._numba import njit, numba, require
+from .contact_set import _active_set_kernel
+from .physics import (
+    _NO_TRIG,
+    _PARENT_OF,
+    _accelerations_kernel,
+    _forces_kernel,
+    kernel_forces,
+    model_arrays,
+    model_flags,
+    new_force_arrays,
+)
+
+if numba is not None:
+
+    @njit(cache=True, error_model="numpy")
+    def _subset_solve(idx, cnt, M, bias, mmom, lim_m, lim_d, torque, damping, jac, fn, ft, cn, ct, h, use_contact,
+                      parent_of, qdd):
+        """Solve again for the walkers ``idx[:cnt]`` only (gathered into compact arrays), with the
+        active set's normal forces ``fn`` and damping ``cn``; their rows of ``qdd`` are replaced."""
+        s_M = np.empty((10, 10, cnt))
+        s_bias, s_mmom, s_lm, s_ld = np.empty((10, cnt)), np.empty((10, cnt)), np.empty((10, cnt)), np.empty((10, cnt))
+        s_t, s_d, s_qdd = np.empty((10, cnt)), np.empty((10, cnt)), np.empty((10, cnt))
+        s_jac = np.empty((2, 2, 2, 4, cnt))
+        s_fn, s_ft, s_cn, s_ct = (np.empty((2, 2, cnt)), np.empty((2, 2, cnt)), np.empty((2, 2, cnt)),
+                                  np.empty((2, 2, cnt)))
+        for i in range(cnt):
+            b = idx[i]
+            for r in range(10):
+                for c in range(10):
+                    s_M[r, c, i] = M[r, c, b]
+                s_bias[r, i] = bias[r, b]
+                s_mmom[r, i] = mmom[r, b]
+                s_lm[r, i] = lim_m[r, b]
+                s_ld[r, i] = lim_d[r, b]
+                s_t[r, i] = torque[r, b]
+                s_d[r, i] = damping[r, b]
+            for leg in range(2):
+                for sp in range(2):
+                    s_fn[leg, sp, i] = fn[leg, sp, b]
+                    s_ft[leg, sp, i] = ft[leg, sp, b]
+                    s_cn[leg, sp, i] = cn[leg, sp, b]
+                    s_ct[leg, sp, i] = ct[leg, sp, b]
+                    for xy in range(2):
+                        for k in range(4):
+                            s_jac[xy, leg, sp, k, i] = jac[xy, leg, sp, k, b]
+        _accelerations_kernel(s_M, s_bias, s_mmom, s_lm, s_ld, s_t, s_d, s_jac, s_fn, s_ft, s_cn, s_ct, h,
+                              use_contact, parent_of, s_qdd)
+        for i in range(cnt):
+            for r in range(10):
+                qdd[r, idx[i]] = s_qdd[r, i]
+
+    @njit(cache=True, error_model="numpy")
+    def _substeps_kernel(n_more, h, q, qd, act, lce, anchor, mode, qd0, mmom_held, torque, damping,
+                         continue_torque, arrays, flags, outs, active_set, radius, k_n, v_n, parent_of, no_trig,
+                         qdd):
+        nb = q.shape[1]
+        (psi, psidot, M, bias, l_mtu, arms, f_se, v_ce, dv_dl, f_l, l_norm, mmom, pos, vel, jac,
+         fn, ft, cn, ct, anc, md, lim_m, lim_d) = outs
+        use_contact = flags[1]
+        tq = np.empty((10, nb))
+        fn2, cn2 = np.empty_like(fn), np.empty_like(cn)
+        changed = np.empty(nb, dtype=np.bool_)
+        idx = np.empty(nb, dtype=np.intp)
+        for _ in range(n_more):
+            _forces_kernel(q, qd, act, lce, anchor, mode, *arrays, *flags, *outs, False, no_trig, no_trig)
+            for c in range(10):
+                for b in range(nb):
+                    mmom[c, b] = mmom_held[c, b]  # the muscles' moments are held over the step
+                    if continue_torque:  # actuator torques continued along their damping (integrate._continued)
+                        tq[c, b] = torque[c, b] - damping[c, b] * (qd[c, b] - qd0[c, b])
+                    else:
+                        tq[c, b] = torque[c, b]
+            _accelerations_kernel(M, bias, mmom, lim_m, lim_d, tq, damping, jac, fn, ft, cn, ct, h, use_contact,
+                                  parent_of, qdd)
+            if active_set and use_contact:  # as dynamics.accelerations_contact_active_set
+                _active_set_kernel(qdd, jac, pos, vel, radius, k_n, v_n, h, fn2, cn2, changed)
+                cnt = 0
+                for b in range(nb):
+                    if changed[b]:
+                        idx[cnt] = b
+                        cnt += 1
+                if cnt > 0:
+                    _subset_solve(idx, cnt, M, bias, mmom, lim_m, lim_d, tq, damping, jac, fn2, ft, cn2, ct, h,
+                                  use_contact, parent_of, qdd)
+            for c in range(10):
+                for b in range(nb):
+                    qd[c, b] = qd[c, b] + h * qdd[c, b]
+                    q[c, b] = q[c, b] + h * qd[c, b]
+            for leg in range(2):
+                for sp in range(2):
+                    for b in range(nb):
+                        anchor[leg, sp, b] = anc[leg, sp, b]
+                        mode[leg, sp, b] = md[leg, sp, b]
+
+
+def remaining_substeps(model: Model, fs, out, q, qd, anchor, mode, act, lce, h: float, n_more: int,
+                       active_set: bool):
+    """Sub-steps 2..n of ``SemiImplicitEuler._substeps`` from the state after the first one (q, qd
+    (10, B); anchor, mode (2, 2, B); not modified), with the step's forces ``fs`` and controller
+    output ``out``. Returns ``((q, qdot, anchor, mode), qddot of the last sub-step)``."""
+    require()
+    nb = q.shape[1]
+    q, qd = np.array(q, order="C"), np.array(qd, order="C")
+    anchor, mode = np.array(anchor, order="C"), np.array(mode, order="C")
+    zeros = np.zeros((10, nb))
+    torque = zeros if out.torque is None else np.ascontiguousarray(np.broadcast_to(out.torque, (10, nb)))
+    damping = zeros if out.damping is None else np.ascontiguousarray(np.broadcast_to(out.damping, (10, nb)))
+    continue_torque = out.torque is not None and out.damping is not None
+    k = kernel_forces(fs)
+    cp = model.contact
+    qdd = np.empty((10, nb))
+    _substeps_kernel(int(n_more), float(h), q, qd, act, lce, anchor, mode, np.ascontiguousarray(fs.qdot),
+                     k.muscle_moment, torque, damping, continue_torque, model_arrays(model),
+                     model_flags(model, muscles=False), new_force_arrays(model, nb), bool(active_set), cp.radius,
+                     cp.normal_stiffness, cp.normal_damping_velocity, _PARENT_OF, _NO_TRIG[0], qdd)
+    return (q, qd, anchor, mode), qdd
+
+
+__all__ = ["remaining_substeps"]
