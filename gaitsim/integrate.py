@@ -100,7 +100,7 @@ def _backend_functions(backend: str) -> _Backend:
         from . import compiled
 
         return _Backend(compiled.evaluate_forces, compiled.accelerations, compiled.normal_contact_active_set,
-                        compiled.update_state, compiled.fiber_newton, compiled.remaining_substeps)
+                        compiled.update_state, compiled.fiber_newton, compiled.mechanics_substeps)
     return _Backend(evaluate_forces, accelerations, normal_contact_active_set, None, None, None)
 
 
@@ -217,13 +217,13 @@ class SemiImplicitEuler:
         """((q, qdot, anchor, mode) at the end of a step of ``mechanics_substeps`` sub-steps of the
         skeleton and contact, the last sub-step's qddot); ``fs``: the forces at the step's start."""
         h = dt / self.mechanics_substeps
+        if be.substeps is not None:  # compiled: all sub-steps in one kernel call, the same arithmetic
+            return be.substeps(model, fs, out, act, lce, h, self.mechanics_substeps,
+                               self.normal_contact == "active_set")
         qdd = self._accelerations(model, fs, out, h, be)  # the first sub-step, with the step's forces
         qd = fs.qdot + h * qdd
         q = fs.q + h * qd
         anchor, mode = fs.anchor, fs.mode
-        if be.substeps is not None:  # compiled: the other sub-steps in one kernel call, the same arithmetic
-            return be.substeps(model, fs, out, q, qd, anchor, mode, act, lce, h, self.mechanics_substeps - 1,
-                               self.normal_contact == "active_set")
         for _ in range(1, self.mechanics_substeps):
             sub = be.forces(model, q, qd, act, lce, anchor, mode, muscles=False)
             sub.muscle_moment[...] = fs.muscle_moment  # muscles held over the step (in place: padded rows too)

@@ -188,7 +188,7 @@ def test_forces_without_muscles_leave_the_rest_unchanged():
 
 
 def test_substep_kernel_equals_the_python_loop_of_kernels(monkeypatch):
-    """The compiled sub-steps after the first run in one kernel (``remaining_substeps``); the same
+    """The compiled sub-steps run in one kernel call (``compiled.mechanics_substeps``); the same
     sub-steps as a Python loop over the compiled force, solve and active-set kernels give the same
     numbers bit for bit (8 walkers, 0.3 s of walking: contact active sets change on the way, so the
     kernel's subset re-solve is exercised)."""

@@ -25,8 +25,8 @@ B = 1024, one process: 123 -> 162-183 walker-s/s; results are bit-identical (tes
 
 The two integrator options of ``SemiImplicitEuler`` have kernels too: ``fiber_newton`` (the
 backward-Euler fibre update; Newton iterations as the outer loop, so that each inner loop over
-the batch stays vectorizable) and ``normal_contact_active_set``; its ``mechanics_substeps`` after the
-first run in one kernel (``remaining_substeps``).
+the batch stays vectorizable) and ``normal_contact_active_set``; its ``mechanics_substeps`` run in
+one kernel call (``mechanics_substeps``).
 
 Where it pays: everywhere. About 20x numpy for one walker (numpy's per-call overhead) and 2-4x
 at B >= 256 (``benchmarks/bench_walking.py``). The kernels are serial; use worker processes
@@ -45,8 +45,8 @@ from .contact_set import normal_contact_active_set
 from .fibers import fiber_newton
 from .physics import accelerations, evaluate_forces
 from .reflex import reflex_excitation
-from .substeps import remaining_substeps
+from .substeps import mechanics_substeps
 from .update import update_state
 
 __all__ = ["BACKENDS", "accelerations", "available", "check_backend", "evaluate_forces", "fiber_newton",
-           "normal_contact_active_set", "reflex_excitation", "remaining_substeps", "require", "update_state"]
+           "mechanics_substeps", "normal_contact_active_set", "reflex_excitation", "require", "update_state"]

@@ -1,9 +1,9 @@
 """Compiled mechanics sub-steps of ``integrate.SemiImplicitEuler(mechanics_substeps > 1)``.
 
-After the first sub-step (taken with the step's full force evaluation, as in numpy), the remaining
-sub-steps run in one kernel call: per sub-step the force kernel without muscles, the held muscle
-moments, the solve, the contact active set with its re-solve of the walkers whose set changed,
-and the update of the coordinates and the contact state. The same arithmetic as the numpy loop in
+All sub-steps of a step run in one kernel call: the first with the step's own force evaluation,
+each later one with the force kernel without muscles and the held muscle moments; then the solve,
+the contact active set with its re-solve of the walkers whose set changed, and the update of the
+coordinates and the contact state. The same arithmetic as the numpy loop in
 ``SemiImplicitEuler._substeps``, without a Python round trip per sub-step (about 50 us each, most
 of a sub-step's cost for one walker).
 """
@@ -66,70 +66,88 @@ if numba is not None:
                 qdd[r, idx[i]] = s_qdd[r, i]
 
     @njit(cache=True, error_model="numpy")
-    def _substeps_kernel(n_more, h, q, qd, act, lce, anchor, mode, qd0, mmom_held, torque, damping,
-                         continue_torque, arrays, flags, outs, active_set, radius, k_n, v_n, parent_of, no_trig,
-                         qdd):
+    def _mechanics_substep(forces, h, q, qd, anchor, mode, qd0, torque, damping, continue_torque, use_contact,
+                           active_set, radius, k_n, v_n, parent_of, tq, fn2, cn2, changed, idx, qdd):
+        """One sub-step from the force arrays ``forces`` (``_forces_kernel``'s outputs at (q, qd)):
+        solve, contact active set and its re-solve, then q, qd, anchor and mode in place."""
         nb = q.shape[1]
         (psi, psidot, M, bias, l_mtu, arms, f_se, v_ce, dv_dl, f_l, l_norm, mmom, pos, vel, jac,
-         fn, ft, cn, ct, anc, md, lim_m, lim_d) = outs
+         fn, ft, cn, ct, anc, md, lim_m, lim_d) = forces
+        for c in range(10):
+            for b in range(nb):
+                if continue_torque:  # actuator torques continued along their damping (integrate._continued)
+                    tq[c, b] = torque[c, b] - damping[c, b] * (qd[c, b] - qd0[c, b])
+                else:
+                    tq[c, b] = torque[c, b]
+        _accelerations_kernel(M, bias, mmom, lim_m, lim_d, tq, damping, jac, fn, ft, cn, ct, h, use_contact,
+                              parent_of, qdd)
+        if active_set and use_contact:  # as dynamics.accelerations_contact_active_set
+            _active_set_kernel(qdd, jac, pos, vel, radius, k_n, v_n, h, fn2, cn2, changed)
+            cnt = 0
+            for b in range(nb):
+                if changed[b]:
+                    idx[cnt] = b
+                    cnt += 1
+            if cnt > 0:
+                _subset_solve(idx, cnt, M, bias, mmom, lim_m, lim_d, tq, damping, jac, fn2, ft, cn2, ct, h,
+                              use_contact, parent_of, qdd)
+        for c in range(10):
+            for b in range(nb):
+                qd[c, b] = qd[c, b] + h * qdd[c, b]
+                q[c, b] = q[c, b] + h * qd[c, b]
+        for leg in range(2):
+            for sp in range(2):
+                for b in range(nb):
+                    anchor[leg, sp, b] = anc[leg, sp, b]
+                    mode[leg, sp, b] = md[leg, sp, b]
+
+    @njit(cache=True, error_model="numpy")
+    def _substeps_kernel(n_sub, h, q, qd, act, lce, anchor, mode, qd0, torque, damping, continue_torque, arrays,
+                         flags, first, outs, active_set, radius, k_n, v_n, parent_of, no_trig, qdd):
+        nb = q.shape[1]
         use_contact = flags[1]
         tq = np.empty((10, nb))
-        fn2, cn2 = np.empty_like(fn), np.empty_like(cn)
+        fn2, cn2 = np.empty((2, 2, nb)), np.empty((2, 2, nb))
         changed = np.empty(nb, dtype=np.bool_)
         idx = np.empty(nb, dtype=np.intp)
-        for _ in range(n_more):
+        held = first[11]  # the muscles' generalized forces at the step's start
+        mmom = outs[11]
+        # the first sub-step takes the step's own force evaluation
+        _mechanics_substep(first, h, q, qd, anchor, mode, qd0, torque, damping, continue_torque, use_contact,
+                           active_set, radius, k_n, v_n, parent_of, tq, fn2, cn2, changed, idx, qdd)
+        for _ in range(1, n_sub):
             _forces_kernel(q, qd, act, lce, anchor, mode, *arrays, *flags, *outs, False, no_trig, no_trig)
             for c in range(10):
                 for b in range(nb):
-                    mmom[c, b] = mmom_held[c, b]  # the muscles' moments are held over the step
-                    if continue_torque:  # actuator torques continued along their damping (integrate._continued)
-                        tq[c, b] = torque[c, b] - damping[c, b] * (qd[c, b] - qd0[c, b])
-                    else:
-                        tq[c, b] = torque[c, b]
-            _accelerations_kernel(M, bias, mmom, lim_m, lim_d, tq, damping, jac, fn, ft, cn, ct, h, use_contact,
-                                  parent_of, qdd)
-            if active_set and use_contact:  # as dynamics.accelerations_contact_active_set
-                _active_set_kernel(qdd, jac, pos, vel, radius, k_n, v_n, h, fn2, cn2, changed)
-                cnt = 0
-                for b in range(nb):
-                    if changed[b]:
-                        idx[cnt] = b
-                        cnt += 1
-                if cnt > 0:
-                    _subset_solve(idx, cnt, M, bias, mmom, lim_m, lim_d, tq, damping, jac, fn2, ft, cn2, ct, h,
-                                  use_contact, parent_of, qdd)
-            for c in range(10):
-                for b in range(nb):
-                    qd[c, b] = qd[c, b] + h * qdd[c, b]
-                    q[c, b] = q[c, b] + h * qd[c, b]
-            for leg in range(2):
-                for sp in range(2):
-                    for b in range(nb):
-                        anchor[leg, sp, b] = anc[leg, sp, b]
-                        mode[leg, sp, b] = md[leg, sp, b]
+                    mmom[c, b] = held[c, b]  # the muscles' moments are held over the step
+            _mechanics_substep(outs, h, q, qd, anchor, mode, qd0, torque, damping, continue_torque, use_contact,
+                               active_set, radius, k_n, v_n, parent_of, tq, fn2, cn2, changed, idx, qdd)
 
 
-def remaining_substeps(model: Model, fs, out, q, qd, anchor, mode, act, lce, h: float, n_more: int,
-                       active_set: bool):
-    """Sub-steps 2..n of ``SemiImplicitEuler._substeps`` from the state after the first one (q, qd
-    (10, B); anchor, mode (2, 2, B); not modified), with the step's forces ``fs`` and controller
-    output ``out``. Returns ``((q, qdot, anchor, mode), qddot of the last sub-step)``."""
+def mechanics_substeps(model: Model, fs, out, act, lce, h: float, n_sub: int, active_set: bool):
+    """The ``n_sub`` sub-steps of ``SemiImplicitEuler._substeps`` (sub-step ``h``, s) in one kernel
+    call, from the step's forces ``fs`` and controller output ``out``; activation ``act`` and fibre
+    lengths ``lce`` (n_muscles, B) of the step's start. Returns ``((q, qdot, anchor, mode) at the
+    step's end, qddot of the last sub-step)``."""
     require()
-    nb = q.shape[1]
-    q, qd = np.array(q, order="C"), np.array(qd, order="C")
-    anchor, mode = np.array(anchor, order="C"), np.array(mode, order="C")
+    k = kernel_forces(fs)
+    nb = fs.q.shape[1]
+    q, qd = np.array(fs.q, order="C"), np.array(fs.qdot, order="C")
+    anchor, mode = np.array(fs.anchor, order="C"), np.array(fs.mode, order="C")
     zeros = np.zeros((10, nb))
     torque = zeros if out.torque is None else np.ascontiguousarray(np.broadcast_to(out.torque, (10, nb)))
     damping = zeros if out.damping is None else np.ascontiguousarray(np.broadcast_to(out.damping, (10, nb)))
     continue_torque = out.torque is not None and out.damping is not None
-    k = kernel_forces(fs)
+    first = (k.psi, k.psidot, k.mass_matrix, k.bias, k.mtu_length, k.moment_arms, k.force, k.fiber_velocity,
+             k.dv_dl, k.fl, k.fiber_length_norm, k.muscle_moment, k.sphere_pos, k.sphere_vel, k.contact_jac,
+             k.fn, k.ft, k.cn, k.ct, k.anchor, k.mode, k.limit_moment, k.limit_damping)
     cp = model.contact
     qdd = np.empty((10, nb))
-    _substeps_kernel(int(n_more), float(h), q, qd, act, lce, anchor, mode, np.ascontiguousarray(fs.qdot),
-                     k.muscle_moment, torque, damping, continue_torque, model_arrays(model),
-                     model_flags(model, muscles=False), new_force_arrays(model, nb), bool(active_set), cp.radius,
-                     cp.normal_stiffness, cp.normal_damping_velocity, _PARENT_OF, _NO_TRIG[0], qdd)
+    _substeps_kernel(int(n_sub), float(h), q, qd, act, lce, anchor, mode, np.ascontiguousarray(fs.qdot), torque,
+                     damping, continue_torque, model_arrays(model), model_flags(model, muscles=False), first,
+                     new_force_arrays(model, nb), bool(active_set), cp.radius, cp.normal_stiffness,
+                     cp.normal_damping_velocity, _PARENT_OF, _NO_TRIG[0], qdd)
     return (q, qd, anchor, mode), qdd
 
 
-__all__ = ["remaining_substeps"]
+__all__ = ["mechanics_substeps"]
