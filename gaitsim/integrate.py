@@ -331,10 +331,10 @@ def simulate(
     if initial_state is None:
         initial_state = make_initial_state(model, height_above_ground=0.01)
     x0 = np.asarray(initial_state, dtype=float)
-    _check_controller_step(controller, dt)
     n_mem = x0.shape[1] - StateLayout(0).size if x0.ndim == 2 else 0
     layout = StateLayout(max(n_mem, 0))
     _check_inputs(model, duration, dt, x0, layout, fall_height)
+    _check_controller_step(controller, dt)
     b = model.batch_size
     x = np.ascontiguousarray(x0.T)
     blk = layout.blocks

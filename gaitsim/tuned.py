@@ -35,7 +35,7 @@ def load_tuned(mode: str = "trunk_initiated") -> dict:
 # Integrator options a solution was tuned with when its provenance predates them (gaitsim 0.1:
 # linearly implicit fibre step, normal contact clipped at the start of the step; before 0.4: no
 # mechanics sub-steps).
-_OPTIONS_BEFORE_0_2 = {"fiber_iterations": 0, "normal_contact": "explicit", "mechanics_substeps": 1}
+_OPTIONS_BEFORE_THEY_EXISTED = {"fiber_iterations": 0, "normal_contact": "explicit", "mechanics_substeps": 1}
 
 
 def solver_options(solution: dict, fiber_iterations: int | None = None, normal_contact: str | None = None,
@@ -45,7 +45,7 @@ def solver_options(solution: dict, fiber_iterations: int | None = None, normal_c
     from before they existed. An argument that is not None overrides the tuned option
     (command-line flags)."""
     objective = solution.get("provenance", {}).get("objective", {})
-    options = {k: objective.get(k, v) for k, v in _OPTIONS_BEFORE_0_2.items()}
+    options = {k: objective.get(k, v) for k, v in _OPTIONS_BEFORE_THEY_EXISTED.items()}
     given = {"fiber_iterations": fiber_iterations, "normal_contact": normal_contact,
              "mechanics_substeps": mechanics_substeps}
     options.update({k: v for k, v in given.items() if v is not None})
