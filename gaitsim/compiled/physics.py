@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 
 from .. import muscles as mus
@@ -522,6 +524,23 @@ def new_force_arrays(model: Model, nb: int) -> tuple:
             e((10, ld)), e((10, ld)))  # lim_m, lim_d
 
 
+#: the ``ForceState`` fields that ``_forces_kernel`` writes, in its argument order (all but q, qdot, padded)
+FORCE_FIELDS = tuple(f.name for f in fields(ForceState) if f.name not in ("q", "qdot", "padded"))
+
+
+def force_arrays(fs) -> tuple:
+    """The kernels' arrays of a ``ForceState`` (``kernel_forces``) in ``_forces_kernel``'s output order."""
+    k = kernel_forces(fs)
+    return tuple(getattr(k, name) for name in FORCE_FIELDS)
+
+
+def actuator_rows(values, nb: int) -> np.ndarray:
+    """Actuator torques or damping (10, B) as a C-contiguous array for the kernels; zeros for None."""
+    if values is None:
+        return np.zeros((10, nb))
+    return np.ascontiguousarray(np.broadcast_to(values, (10, nb)))
+
+
 def evaluate_forces(model: Model, q, qdot, act, lce, anchor, mode, muscles: bool = True, trig=None):
     """Compiled ``dynamics.evaluate_forces`` (same arguments, same ``ForceState``).
 
@@ -548,9 +567,7 @@ def accelerations(model: Model, fs, actuator_torque=None, actuator_damping=None,
     """Compiled ``dynamics.accelerations`` (same arguments and result)."""
     require()
     nb = fs.q.shape[1]
-    zeros = np.zeros((10, nb))
-    torque = zeros if actuator_torque is None else np.ascontiguousarray(np.broadcast_to(actuator_torque, (10, nb)))
-    damping = zeros if actuator_damping is None else np.ascontiguousarray(np.broadcast_to(actuator_damping, (10, nb)))
+    torque, damping = actuator_rows(actuator_torque, nb), actuator_rows(actuator_damping, nb)
     qdd = np.empty((10, nb))
     k = kernel_forces(fs)
     _accelerations_kernel(k.mass_matrix, k.bias, k.muscle_moment, k.limit_moment, k.limit_damping, torque, damping,

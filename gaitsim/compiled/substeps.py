@@ -18,13 +18,17 @@ from .contact_set import _active_set_kernel
 from .physics import (
     _NO_TRIG,
     _PARENT_OF,
+    FORCE_FIELDS,
     _accelerations_kernel,
     _forces_kernel,
-    kernel_forces,
+    actuator_rows,
+    force_arrays,
     model_arrays,
     model_flags,
     new_force_arrays,
 )
+
+_MOMENT = FORCE_FIELDS.index("muscle_moment")  # position of the muscles' generalized forces in a force tuple
 
 if numba is not None:
 
@@ -110,8 +114,8 @@ if numba is not None:
         fn2, cn2 = np.empty((2, 2, nb)), np.empty((2, 2, nb))
         changed = np.empty(nb, dtype=np.bool_)
         idx = np.empty(nb, dtype=np.intp)
-        held = first[11]  # the muscles' generalized forces at the step's start
-        mmom = outs[11]
+        held = first[_MOMENT]  # the muscles' generalized forces at the step's start
+        mmom = outs[_MOMENT]
         # the first sub-step takes the step's own force evaluation
         _mechanics_substep(first, h, q, qd, anchor, mode, qd0, torque, damping, continue_torque, use_contact,
                            active_set, radius, k_n, v_n, parent_of, tq, fn2, cn2, changed, idx, qdd)
@@ -130,17 +134,12 @@ def mechanics_substeps(model: Model, fs, out, act, lce, h: float, n_sub: int, ac
     lengths ``lce`` (n_muscles, B) of the step's start. Returns ``((q, qdot, anchor, mode) at the
     step's end, qddot of the last sub-step)``."""
     require()
-    k = kernel_forces(fs)
     nb = fs.q.shape[1]
     q, qd = np.array(fs.q, order="C"), np.array(fs.qdot, order="C")
     anchor, mode = np.array(fs.anchor, order="C"), np.array(fs.mode, order="C")
-    zeros = np.zeros((10, nb))
-    torque = zeros if out.torque is None else np.ascontiguousarray(np.broadcast_to(out.torque, (10, nb)))
-    damping = zeros if out.damping is None else np.ascontiguousarray(np.broadcast_to(out.damping, (10, nb)))
+    torque, damping = actuator_rows(out.torque, nb), actuator_rows(out.damping, nb)
     continue_torque = out.torque is not None and out.damping is not None
-    first = (k.psi, k.psidot, k.mass_matrix, k.bias, k.mtu_length, k.moment_arms, k.force, k.fiber_velocity,
-             k.dv_dl, k.fl, k.fiber_length_norm, k.muscle_moment, k.sphere_pos, k.sphere_vel, k.contact_jac,
-             k.fn, k.ft, k.cn, k.ct, k.anchor, k.mode, k.limit_moment, k.limit_damping)
+    first = force_arrays(fs)  # the step's own force evaluation, for the first sub-step
     cp = model.contact
     qdd = np.empty((10, nb))
     _substeps_kernel(int(n_sub), float(h), q, qd, act, lce, anchor, mode, np.ascontiguousarray(fs.qdot), torque,
