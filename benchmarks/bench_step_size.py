@@ -45,6 +45,7 @@ def stride_metrics(sol, dt: float, seconds: float, backend: str, settle: float =
 
 
 def main(argv=None):
+    from gaitsim.cli import add_solver_arguments, solver_overrides
     from gaitsim.compiled import available
     from gaitsim.tuned import load_tuned
 
@@ -54,19 +55,14 @@ def main(argv=None):
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--settle", type=float, default=2.0, help="strides before this time (s) are skipped")
     ap.add_argument("--backend", default="numba" if available() else "numpy", choices=["numpy", "numba"])
-    ap.add_argument("--fiber-iterations", type=int, default=None,
-                    help="SemiImplicitEuler.fiber_iterations (default: what the walker was tuned with)")
-    ap.add_argument("--normal-contact", default=None, choices=["explicit", "active_set"],
-                    help="SemiImplicitEuler.normal_contact (default: what the walker was tuned with)")
-    ap.add_argument("--mechanics-substeps", type=int, default=None,
-                    help="SemiImplicitEuler.mechanics_substeps (default: what the walker was tuned with)")
+    add_solver_arguments(ap, default="what the walker was tuned with")
     ap.add_argument("--out", default="bench_step_size.json")
     a = ap.parse_args(argv)
     sol = json.loads(Path(a.solution).read_text()) if a.solution else load_tuned("trunk_initiated")
     from gaitsim.tuned import solver_options
 
     # as tuned, unless overridden
-    options = solver_options(sol, a.fiber_iterations, a.normal_contact, a.mechanics_substeps)
+    options = solver_options(sol, **solver_overrides(a))
     print("solver:", options)
     rows = []
     for dt in sorted(a.steps, reverse=True):

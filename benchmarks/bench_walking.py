@@ -112,6 +112,8 @@ ACCURACY_METRICS = ("speed", "cadence", "stride_time", "stride_length", "stance_
 
 
 def main(argv=None):
+    from gaitsim.cli import add_solver_arguments, solver_overrides
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--solution", default=None)
     ap.add_argument("--sizes", type=int, nargs="+", default=[1, 16, 256, 1024, 4096])
@@ -121,19 +123,14 @@ def main(argv=None):
     ap.add_argument("--backends", nargs="+", default=["numpy", "numba"], choices=["numpy", "numba"],
                     help="numba rows are skipped when numba is not installed")
     ap.add_argument("--dt", type=float, default=None, help="step (s); default: the step the walker was tuned at")
-    ap.add_argument("--fiber-iterations", type=int, default=None,
-                    help="SemiImplicitEuler.fiber_iterations (default: what the walker was tuned with)")
-    ap.add_argument("--normal-contact", default=None, choices=["explicit", "active_set"],
-                    help="SemiImplicitEuler.normal_contact (default: what the walker was tuned with)")
-    ap.add_argument("--mechanics-substeps", type=int, default=None,
-                    help="SemiImplicitEuler.mechanics_substeps (default: what the walker was tuned with)")
+    add_solver_arguments(ap, default="what the walker was tuned with")
     ap.add_argument("--out", default="bench_walking.json")
     a = ap.parse_args(argv)
     sol = _load(a.solution)
     from gaitsim.tuned import solver_options, tuned_dt
 
     dt = a.dt if a.dt is not None else tuned_dt(sol)  # as tuned, unless overridden
-    options = solver_options(sol, a.fiber_iterations, a.normal_contact, a.mechanics_substeps)
+    options = solver_options(sol, **solver_overrides(a))
     print(f"dt {dt * 1e3:g} ms, solver {options}")
     rows = []
     from gaitsim.compiled import available

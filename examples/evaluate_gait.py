@@ -16,6 +16,7 @@ from pathlib import Path
 
 import gaitsim as gs
 from gaitsim import analysis
+from gaitsim.cli import add_solver_arguments, solver_overrides
 from gaitsim.tuned import solver_options, tuned_dt, walker_from_solutions
 
 
@@ -68,16 +69,11 @@ def main(argv=None):
     ap.add_argument("--duration", type=float, default=20.0)
     ap.add_argument("--dt", type=float, default=None, help="step (s); default: the first solution's tuned step")
     ap.add_argument("--backend", default="numpy", choices=["numpy", "numba"])
-    ap.add_argument("--fiber-iterations", type=int, default=None,
-                    help="SemiImplicitEuler.fiber_iterations (default: the first solution's tuning objective's)")
-    ap.add_argument("--normal-contact", default=None, choices=["explicit", "active_set"],
-                    help="SemiImplicitEuler.normal_contact (default: the first solution's tuning objective's)")
-    ap.add_argument("--mechanics-substeps", type=int, default=None,
-                    help="SemiImplicitEuler.mechanics_substeps (default: the first solution's tuning objective's)")
+    add_solver_arguments(ap, default="the first solution's tuning objective's")
     a = ap.parse_args(argv)
     sols = [json.loads(Path(p).read_text()) for p in a.solutions]
     # as the first solution was tuned, or the flags
-    options = solver_options(sols[0], a.fiber_iterations, a.normal_contact, a.mechanics_substeps)
+    options = solver_options(sols[0], **solver_overrides(a))
     print("solver:", options)
     dt = tuned_dt(sols[0]) if a.dt is None else a.dt
     print(f"dt {dt * 1e3:g} ms")

@@ -18,18 +18,21 @@ from pathlib import Path
 import numpy as np
 
 import gaitsim as gs
+from gaitsim.cli import add_solver_arguments, solver_overrides
 from gaitsim.tuned import load_tuned, tuned_dt, tuned_solver, walker_from_solutions
 
 
 def survival(sol: dict, size: float, n: int, duration: float, seed: int = 0, dt: float | None = None,
-             backend: str = "numpy", mechanics_substeps: int | None = None) -> float:
+             backend: str = "numpy", overrides: dict | None = None) -> float:
+    """Fraction of ``n`` walkers that survive a 100-ms trunk push of ``size`` N (positive forward)
+    at random times in 3-4.5 s; ``overrides``: ``SemiImplicitEuler`` options other than tuned."""
     model = gs.build_model(batch_size=n)
     dt = tuned_dt(sol) if dt is None else dt
     walker, x0 = walker_from_solutions(model, sol, dt, backend=backend)
     starts = np.random.default_rng(seed).uniform(3.0, 4.5, n)
     ctrl = gs.TrunkPush(walker, force=size, start=starts, duration=0.1)
     res = gs.simulate(model, ctrl, duration=duration, dt=dt, initial_state=x0, save=gs.SaveFinal(),
-                      solver=tuned_solver(sol, backend, mechanics_substeps=mechanics_substeps))
+                      solver=tuned_solver(sol, backend, **(overrides or {})))
     return float(np.mean(res.status == 0))
 
 
@@ -43,14 +46,13 @@ def main(argv=None):
     ap.add_argument("--duration", type=float, default=8.0)
     ap.add_argument("--backend", default="numpy", choices=["numpy", "numba"])
     ap.add_argument("--dt", type=float, default=None, help="integration step (s); default: the walker's tuned step")
-    ap.add_argument("--mechanics-substeps", type=int, default=None,
-                    help="SemiImplicitEuler.mechanics_substeps (default: what the walker was tuned with)")
+    add_solver_arguments(ap)
     a = ap.parse_args(argv)
     sol = json.loads(Path(a.solution).read_text()) if a.solution else load_tuned(a.mode)
     print(f"{'push (N, 100 ms)':>18} {'impulse (N s)':>14} {'survival':>9}")
     for size in a.sizes:
         alive = survival(sol, size, a.n, a.duration, dt=a.dt, backend=a.backend,
-                         mechanics_substeps=a.mechanics_substeps)
+                         overrides=solver_overrides(a))
         print(f"{size:>18.0f} {0.1 * size:>14.1f} {alive:>9.2f}", flush=True)
 
 

@@ -19,6 +19,7 @@ import argparse
 import json
 from pathlib import Path
 
+from gaitsim.cli import add_solver_arguments, solver_overrides
 from gaitsim.optimize import Objective, SearchSpace, save_solution, solution_from_checkpoint, tune
 
 
@@ -63,12 +64,7 @@ def main(argv=None):
     ap.add_argument("--start-from", default=None, help="tuned JSON to centre the search on")
     ap.add_argument("--backend", default="numpy", choices=["numpy", "numba"],
                     help="numba: compiled kernels, several times faster per generation (pip install '.[fast]')")
-    ap.add_argument("--fiber-iterations", type=int, default=Objective.fiber_iterations,
-                    help="SemiImplicitEuler.fiber_iterations")
-    ap.add_argument("--normal-contact", default=Objective.normal_contact, choices=["explicit", "active_set"],
-                    help="SemiImplicitEuler.normal_contact")
-    ap.add_argument("--mechanics-substeps", type=int, default=Objective.mechanics_substeps,
-                    help="SemiImplicitEuler.mechanics_substeps (skeleton and contact sub-steps per --dt)")
+    add_solver_arguments(ap, default="the Objective's, as SemiImplicitEuler's")
     ap.add_argument("--checkpoint", default=None)
     ap.add_argument("--out", default="tuned.json")
     ap.add_argument("--export-generation", type=int, default=None, metavar="N",
@@ -77,8 +73,7 @@ def main(argv=None):
     objective = Objective(duration=a.duration, target_speed=a.speed, w_speed=a.w_speed, w_grf=a.w_grf,
                           sample_every=a.sample_every, w_shape=a.w_shape, w_phase=a.w_phase, w_hump=a.w_hump,
                           w_cadence=a.w_cadence, settle=a.settle, dt=a.dt, also_dt=tuple(a.also_dt),
-                          backend=a.backend, fiber_iterations=a.fiber_iterations, normal_contact=a.normal_contact,
-                          mechanics_substeps=a.mechanics_substeps,
+                          backend=a.backend, **solver_overrides(a),
                           double_support_range=tuple(a.double_support_range), cadence_range=tuple(a.cadence_range))
     space = SearchSpace(mode=a.mode, base=base_from_solution(a.start_from) if a.start_from else {})
     if a.export_generation is not None:

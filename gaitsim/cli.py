@@ -20,8 +20,35 @@ import numpy as np
 from . import SemiImplicitEuler, build_model, initial_state, simulate, standing_pose
 from .compiled import BACKENDS
 from .control import PoseHold
-from .integrate import DEFAULT_DT, NORMAL_CONTACT, SaveEvery
+from .integrate import DAMPING_THETA_RANGE, DEFAULT_DT, NORMAL_CONTACT, SaveEvery
 from .reflex import MODES
+
+
+def add_solver_arguments(parser: argparse.ArgumentParser, default: str = "what the walker was tuned with") -> None:
+    """The ``SemiImplicitEuler`` option flags (``--fiber-iterations``, ``--normal-contact``,
+    ``--mechanics-substeps``, ``--damping-theta``), each None unless given; ``default`` says in the
+    help what None stands for. ``solver_overrides`` collects them."""
+    low, high = DAMPING_THETA_RANGE
+    parser.add_argument("--fiber-iterations", type=int, default=None,
+                        help=f"Newton iterations of a backward-Euler fibre step, 0: linearly implicit "
+                             f"(default: {default})")
+    parser.add_argument("--normal-contact", default=None, choices=list(NORMAL_CONTACT),
+                        help=f"active_set: decide which contact spheres push with the end-of-step velocity; "
+                             f"explicit: with the start-of-step one (default: {default})")
+    parser.add_argument("--mechanics-substeps", type=int, default=None,
+                        help=f"sub-steps of the skeleton and contact per --dt, muscles and controller once per "
+                             f"--dt (default: {default})")
+    parser.add_argument("--damping-theta", type=float, default=None,
+                        help=f"where in a sub-step the damping forces take their speeds, in [{low}, {high}]: "
+                             f"{high} backward Euler, {low} trapezoidal (default: {default})")
+
+
+def solver_overrides(args: argparse.Namespace) -> dict:
+    """The ``SemiImplicitEuler`` options given on the command line (``add_solver_arguments``)."""
+    from .tuned import SOLVER_OPTIONS
+
+    return {k: getattr(args, k) for k in SOLVER_OPTIONS if getattr(args, k, None) is not None}
+
 
 SCENARIOS = {
     "healthy": {"duration": 8.0, "doc": "shipped tuned reflex walker (--controller trunk_initiated or geyer_herr)"},
@@ -42,15 +69,12 @@ def _run(args) -> int:
 
         dt = tuned_dt(load_tuned(args.controller)) if args.dt is None else args.dt  # default: as tuned
         controller, x0 = healthy_walker(model, mode=args.controller, dt=dt, backend=args.backend)
-        solver = tuned_solver(load_tuned(args.controller), args.backend, fiber_iterations=args.fiber_iterations,
-                              normal_contact=args.normal_contact, mechanics_substeps=args.mechanics_substeps)
+        solver = tuned_solver(load_tuned(args.controller), args.backend, **solver_overrides(args))
     else:
         dt = DEFAULT_DT if args.dt is None else args.dt
         controller = PoseHold()
         x0 = initial_state(model, standing_pose(model, sc["height_above_ground"]))
-        options = {"fiber_iterations": args.fiber_iterations, "normal_contact": args.normal_contact,
-                   "mechanics_substeps": args.mechanics_substeps}
-        solver = SemiImplicitEuler(backend=args.backend, **{k: v for k, v in options.items() if v is not None})
+        solver = SemiImplicitEuler(backend=args.backend, **solver_overrides(args))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     last = [0.0]
@@ -75,7 +99,7 @@ def _run(args) -> int:
         "duration_s": duration,
         "dt_s": dt,
         "integrator": {"fiber_iterations": solver.fiber_iterations, "normal_contact": solver.normal_contact,
-                       "mechanics_substeps": solver.mechanics_substeps},
+                       "mechanics_substeps": solver.mechanics_substeps, "damping_theta": solver.damping_theta},
         "wall_time_s": round(wall, 3),
         "status": res.status_text(),
         "peak_vertical_grf_bw": np.round(fy[:, settled].max(axis=1), 4).tolist(),
@@ -121,15 +145,7 @@ def main(argv=None) -> int:
                      help="healthy: which tuned reflex controller walks (trunk-initiated or leg-driven)")
     run.add_argument("--backend", default="numpy", choices=list(BACKENDS),
                      help="numba: compiled kernels (pip install 'gaitsim[fast]'), fastest for a few walkers")
-    run.add_argument("--fiber-iterations", type=int, default=None,
-                     help="Newton iterations of a backward-Euler fibre step (0: linearly implicit; default: what "
-                          "the walker was tuned with, else SemiImplicitEuler's; see README)")
-    run.add_argument("--normal-contact", default=None, choices=list(NORMAL_CONTACT),
-                     help="active_set: decide which contact spheres push with the end-of-step velocity; explicit: "
-                          "with the start-of-step one (default: what the walker was tuned with; see README)")
-    run.add_argument("--mechanics-substeps", type=int, default=None,
-                     help="sub-steps of the skeleton and contact per --dt, muscles and controller once per --dt "
-                          "(default: what the walker was tuned with, else 1; see README)")
+    add_solver_arguments(run, default="healthy, what the walker was tuned with; else SemiImplicitEuler's")
     args = ap.parse_args(argv)
     try:
         return _run(args)

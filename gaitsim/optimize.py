@@ -89,6 +89,7 @@ class Objective:
     fiber_iterations: int = SemiImplicitEuler.fiber_iterations  # Newton iterations of the fibre step (0: linear)
     normal_contact: str = SemiImplicitEuler.normal_contact  # "active_set" or "explicit" (see SemiImplicitEuler)
     mechanics_substeps: int = SemiImplicitEuler.mechanics_substeps  # skeleton/contact sub-steps per step
+    damping_theta: float = SemiImplicitEuler.damping_theta  # 1 backward-Euler damping, 0.5 trapezoidal
     stance_range: tuple[float, float] = (57.0, 66.0)  # % of the cycle (walking issue; Perry 60-62 %)
     double_support_range: tuple[float, float] = (8.0, 14.0)  # % of the cycle, each (issue; Perry 10-12 %)
     grf_peak_range: tuple[float, float] = (1.0, 1.35)  # BW, both vertical GRF peaks (walking issue)
@@ -99,7 +100,8 @@ class Objective:
 def objective_solver(objective: Objective) -> SemiImplicitEuler:
     """The integrator an objective's candidates are simulated with."""
     return SemiImplicitEuler(backend=objective.backend, fiber_iterations=objective.fiber_iterations,
-                             normal_contact=objective.normal_contact, mechanics_substeps=objective.mechanics_substeps)
+                             normal_contact=objective.normal_contact, mechanics_substeps=objective.mechanics_substeps,
+                             damping_theta=objective.damping_theta)
 
 
 @dataclass

@@ -34,21 +34,23 @@ def load_tuned(mode: str = "trunk_initiated") -> dict:
 
 # Integrator options a solution was tuned with when its provenance predates them (gaitsim 0.1:
 # linearly implicit fibre step, normal contact clipped at the start of the step; before 0.4: no
-# mechanics sub-steps).
-_OPTIONS_BEFORE_THEY_EXISTED = {"fiber_iterations": 0, "normal_contact": "explicit", "mechanics_substeps": 1}
+# mechanics sub-steps; before 0.5: backward-Euler damping).
+_OPTIONS_BEFORE_THEY_EXISTED = {"fiber_iterations": 0, "normal_contact": "explicit", "mechanics_substeps": 1,
+                                "damping_theta": 1.0}
+#: the ``SemiImplicitEuler`` options a tuned solution records (``solver_options``)
+SOLVER_OPTIONS = tuple(_OPTIONS_BEFORE_THEY_EXISTED)
 
 
-def solver_options(solution: dict, fiber_iterations: int | None = None, normal_contact: str | None = None,
-                   mechanics_substeps: int | None = None) -> dict:
-    """``SemiImplicitEuler`` options (fiber_iterations, normal_contact, mechanics_substeps) a tuned
-    solution was tuned with, from its provenance; options its provenance predates take their values
-    from before they existed. An argument that is not None overrides the tuned option
-    (command-line flags)."""
+def solver_options(solution: dict, **overrides) -> dict:
+    """``SemiImplicitEuler`` options (``SOLVER_OPTIONS``) a tuned solution was tuned with, from its
+    provenance; options its provenance predates take their values from before they existed.
+    A keyword argument that is not None overrides the tuned option (command-line flags)."""
+    unknown = sorted(set(overrides) - set(SOLVER_OPTIONS))
+    if unknown:
+        raise ValueError(f"unknown solver option(s) {unknown}; allowed: {list(SOLVER_OPTIONS)}")
     objective = solution.get("provenance", {}).get("objective", {})
     options = {k: objective.get(k, v) for k, v in _OPTIONS_BEFORE_THEY_EXISTED.items()}
-    given = {"fiber_iterations": fiber_iterations, "normal_contact": normal_contact,
-             "mechanics_substeps": mechanics_substeps}
-    options.update({k: v for k, v in given.items() if v is not None})
+    options.update({k: v for k, v in overrides.items() if v is not None})
     return options
 
 
@@ -58,12 +60,10 @@ def tuned_dt(solution: dict) -> float:
     return float(solution.get("provenance", {}).get("objective", {}).get("dt", 2.5e-4))
 
 
-def tuned_solver(solution: dict, backend: str = "numpy", fiber_iterations: int | None = None,
-                 normal_contact: str | None = None, mechanics_substeps: int | None = None) -> SemiImplicitEuler:
+def tuned_solver(solution: dict, backend: str = "numpy", **overrides) -> SemiImplicitEuler:
     """The integrator a tuned solution was tuned with (``solver_options``, with its overrides) on
     ``backend``."""
-    return SemiImplicitEuler(backend=backend,
-                             **solver_options(solution, fiber_iterations, normal_contact, mechanics_substeps))
+    return SemiImplicitEuler(backend=backend, **solver_options(solution, **overrides))
 
 
 def tuned_integration(solution: dict | str = "trunk_initiated", backend: str = "numpy") -> dict:

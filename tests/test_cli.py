@@ -52,12 +52,15 @@ def test_cli_integrator_options(tmp_path, capsys):
     assert code == 0
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["status"] == ["ok"]  # the walker runs with the integrator it was tuned with
-    assert summary["integrator"] == {"fiber_iterations": 3, "normal_contact": "active_set", "mechanics_substeps": 4}
+    assert summary["integrator"] == {"fiber_iterations": 3, "normal_contact": "active_set", "mechanics_substeps": 4,
+                                     "damping_theta": 0.5}
     assert summary["dt_s"] == 5e-4  # the step it was tuned at
     code = main(["run", "healthy", "--duration", "2.0", "--backend", backend, "--fiber-iterations", "0",
-                 "--normal-contact", "explicit", "--mechanics-substeps", "1", "--dt", "2.5e-4", "--out", str(tmp_path)])
+                 "--normal-contact", "explicit", "--mechanics-substeps", "1", "--damping-theta", "1",
+                 "--dt", "2.5e-4", "--out", str(tmp_path)])
     summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary["integrator"] == {"fiber_iterations": 0, "normal_contact": "explicit", "mechanics_substeps": 1}
+    assert summary["integrator"] == {"fiber_iterations": 0, "normal_contact": "explicit", "mechanics_substeps": 1,
+                                     "damping_theta": 1.0}
     assert summary["dt_s"] == 2.5e-4
     code = main(["run", "healthy", "--duration", "3.0", "--mechanics-substeps", "0", "--out", str(tmp_path)])
     assert code == 2

@@ -9,7 +9,7 @@ import gaitsim as gs
 from gaitsim import dynamics
 from gaitsim.reflex import ReflexController
 from gaitsim.state import StateLayout
-from gaitsim.tuned import load_tuned, walker_from_solutions
+from gaitsim.tuned import load_tuned, tuned_solver, walker_from_solutions
 
 compiled = pytest.importorskip("gaitsim.compiled")
 if not compiled.available():
@@ -149,8 +149,8 @@ def test_integrator_options_match_numpy_single_runs_and_padded_rows():
 
 
 def test_mechanics_substeps_match_numpy_single_runs_and_padded_rows():
-    """The multirate step compiled (forces without muscles in the sub-steps): 0.3 s of walking at
-    0.5 ms with 4 sub-steps agree with numpy to 1e-9; a batch gives a walker's single run exactly;
+    """The multirate step compiled (forces without muscles in the sub-steps): 0.3 s of walking with
+    the shipped walker's integrator (0.5 ms, 4 sub-steps, trapezoidal damping) agree with numpy to 1e-9; a batch gives a walker's single run exactly;
     padded rows (B = 64) give the first 64 walkers of B = 65."""
     sol = load_tuned("trunk_initiated")
     scale = np.linspace(0.9, 1.1, 65)  # per-walker soleus strength
@@ -160,7 +160,7 @@ def test_mechanics_substeps_match_numpy_single_runs_and_padded_rows():
         model = gs.build_model(batch_size=b, scale={"muscle.max_isometric_force.soleus_*": scale[first:first + b]})
         ctrl, x0 = walker_from_solutions(model, sol, dt, backend=backend)
         return gs.simulate(model, ctrl, duration=0.3, dt=dt, initial_state=x0, save=gs.SaveFinal(),
-                           solver=gs.SemiImplicitEuler(backend=backend, mechanics_substeps=4)).final_state
+                           solver=tuned_solver(sol, backend)).final_state
 
     small = run(3, "numba")
     np.testing.assert_allclose(small, run(3, "numpy"), rtol=0, atol=1e-9)
@@ -201,7 +201,7 @@ def test_substep_kernel_equals_the_python_loop_of_kernels(monkeypatch):
         model = gs.build_model(batch_size=8, scale={"muscle.max_isometric_force.soleus_*": np.linspace(0.9, 1.1, 8)})
         ctrl, x0 = walker_from_solutions(model, sol, dt, backend="numba")
         return gs.simulate(model, ctrl, duration=0.3, dt=dt, initial_state=x0, save=gs.SaveEvery(10, ("q", "grf")),
-                           solver=gs.SemiImplicitEuler(backend="numba", mechanics_substeps=4))
+                           solver=tuned_solver(sol, "numba"))
 
     fused = run()
     loop = integrate._backend_functions("numba")._replace(substeps=None)

@@ -221,6 +221,12 @@ def test_mechanics_substeps_are_checked(bad):
         gs.SemiImplicitEuler(mechanics_substeps=bad)
 
 
+@pytest.mark.parametrize("bad", [0.4, 1.1, float("nan"), True, "0.5"])
+def test_damping_theta_is_checked(bad):
+    with pytest.raises(ValueError, match=r"damping_theta must be a number in \[0.5, 1.0\]"):
+        gs.SemiImplicitEuler(damping_theta=bad)
+
+
 def test_mechanics_substeps_batch_equals_single_runs():
     """Multirate steps do not mix walkers: a varied batch of 6 landing walkers gives each single run."""
     b = 6

@@ -70,10 +70,11 @@ if numba is not None:
                 qdd[r, idx[i]] = s_qdd[r, i]
 
     @njit(cache=True, error_model="numpy")
-    def _mechanics_substep(forces, h, q, qd, anchor, mode, qd0, torque, damping, continue_torque, use_contact,
+    def _mechanics_substep(forces, h, hd, q, qd, anchor, mode, qd0, torque, damping, continue_torque, use_contact,
                            active_set, radius, k_n, v_n, parent_of, tq, fn2, cn2, changed, idx, qdd):
-        """One sub-step from the force arrays ``forces`` (``_forces_kernel``'s outputs at (q, qd)):
-        solve, contact active set and its re-solve, then q, qd, anchor and mode in place."""
+        """One sub-step ``h`` (s) from the force arrays ``forces`` (``_forces_kernel``'s outputs at
+        (q, qd)): solve (damping implicit over ``hd`` = damping_theta h), contact active set and its
+        re-solve, then q, qd, anchor and mode in place."""
         nb = q.shape[1]
         (psi, psidot, M, bias, l_mtu, arms, f_se, v_ce, dv_dl, f_l, l_norm, mmom, pos, vel, jac,
          fn, ft, cn, ct, anc, md, lim_m, lim_d) = forces
@@ -83,17 +84,17 @@ if numba is not None:
                     tq[c, b] = torque[c, b] - damping[c, b] * (qd[c, b] - qd0[c, b])
                 else:
                     tq[c, b] = torque[c, b]
-        _accelerations_kernel(M, bias, mmom, lim_m, lim_d, tq, damping, jac, fn, ft, cn, ct, h, use_contact,
+        _accelerations_kernel(M, bias, mmom, lim_m, lim_d, tq, damping, jac, fn, ft, cn, ct, hd, use_contact,
                               parent_of, qdd)
         if active_set and use_contact:  # as dynamics.accelerations_contact_active_set
-            _active_set_kernel(qdd, jac, pos, vel, radius, k_n, v_n, h, fn2, cn2, changed)
+            _active_set_kernel(qdd, jac, pos, vel, radius, k_n, v_n, hd, fn2, cn2, changed)
             cnt = 0
             for b in range(nb):
                 if changed[b]:
                     idx[cnt] = b
                     cnt += 1
             if cnt > 0:
-                _subset_solve(idx, cnt, M, bias, mmom, lim_m, lim_d, tq, damping, jac, fn2, ft, cn2, ct, h,
+                _subset_solve(idx, cnt, M, bias, mmom, lim_m, lim_d, tq, damping, jac, fn2, ft, cn2, ct, hd,
                               use_contact, parent_of, qdd)
         for c in range(10):
             for b in range(nb):
@@ -106,7 +107,7 @@ if numba is not None:
                     mode[leg, sp, b] = md[leg, sp, b]
 
     @njit(cache=True, error_model="numpy")
-    def _substeps_kernel(n_sub, h, q, qd, act, lce, anchor, mode, qd0, torque, damping, continue_torque, arrays,
+    def _substeps_kernel(n_sub, h, hd, q, qd, act, lce, anchor, mode, qd0, torque, damping, continue_torque, arrays,
                          flags, first, outs, active_set, radius, k_n, v_n, parent_of, no_trig, qdd):
         nb = q.shape[1]
         use_contact = flags[1]
@@ -117,22 +118,24 @@ if numba is not None:
         held = first[_MOMENT]  # the muscles' generalized forces at the step's start
         mmom = outs[_MOMENT]
         # the first sub-step takes the step's own force evaluation
-        _mechanics_substep(first, h, q, qd, anchor, mode, qd0, torque, damping, continue_torque, use_contact,
+        _mechanics_substep(first, h, hd, q, qd, anchor, mode, qd0, torque, damping, continue_torque, use_contact,
                            active_set, radius, k_n, v_n, parent_of, tq, fn2, cn2, changed, idx, qdd)
         for _ in range(1, n_sub):
             _forces_kernel(q, qd, act, lce, anchor, mode, *arrays, *flags, *outs, False, no_trig, no_trig)
             for c in range(10):
                 for b in range(nb):
                     mmom[c, b] = held[c, b]  # the muscles' moments are held over the step
-            _mechanics_substep(outs, h, q, qd, anchor, mode, qd0, torque, damping, continue_torque, use_contact,
+            _mechanics_substep(outs, h, hd, q, qd, anchor, mode, qd0, torque, damping, continue_torque, use_contact,
                                active_set, radius, k_n, v_n, parent_of, tq, fn2, cn2, changed, idx, qdd)
 
 
-def mechanics_substeps(model: Model, fs, out, act, lce, h: float, n_sub: int, active_set: bool):
+def mechanics_substeps(model: Model, fs, out, act, lce, h: float, n_sub: int, active_set: bool,
+                       damping_step: float | None = None):
     """The ``n_sub`` sub-steps of ``SemiImplicitEuler._substeps`` (sub-step ``h``, s) in one kernel
     call, from the step's forces ``fs`` and controller output ``out``; activation ``act`` and fibre
     lengths ``lce`` (n_muscles, B) of the step's start. Returns ``((q, qdot, anchor, mode) at the
-    step's end, qddot of the last sub-step)``."""
+    step's end, qddot of the last sub-step)``. ``damping_step`` (s): the horizon of the implicit
+    damping, ``damping_theta * h`` (default ``h``: backward Euler)."""
     require()
     nb = fs.q.shape[1]
     q, qd = np.array(fs.q, order="C"), np.array(fs.qdot, order="C")
@@ -142,10 +145,11 @@ def mechanics_substeps(model: Model, fs, out, act, lce, h: float, n_sub: int, ac
     first = force_arrays(fs)  # the step's own force evaluation, for the first sub-step
     cp = model.contact
     qdd = np.empty((10, nb))
-    _substeps_kernel(int(n_sub), float(h), q, qd, act, lce, anchor, mode, np.ascontiguousarray(fs.qdot), torque,
-                     damping, continue_torque, model_arrays(model), model_flags(model, muscles=False), first,
-                     new_force_arrays(model, nb), bool(active_set), cp.radius, cp.normal_stiffness,
-                     cp.normal_damping_velocity, _PARENT_OF, _NO_TRIG[0], qdd)
+    damping_step = h if damping_step is None else damping_step
+    _substeps_kernel(int(n_sub), float(h), float(damping_step), q, qd, act, lce, anchor, mode,
+                     np.ascontiguousarray(fs.qdot), torque, damping, continue_torque, model_arrays(model),
+                     model_flags(model, muscles=False), first, new_force_arrays(model, nb), bool(active_set),
+                     cp.radius, cp.normal_stiffness, cp.normal_damping_velocity, _PARENT_OF, _NO_TRIG[0], qdd)
     return (q, qd, anchor, mode), qdd
 
 
