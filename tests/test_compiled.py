@@ -150,8 +150,9 @@ def test_integrator_options_match_numpy_single_runs_and_padded_rows():
 
 def test_mechanics_substeps_match_numpy_single_runs_and_padded_rows():
     """The multirate step compiled (forces without muscles in the sub-steps): 0.3 s of walking with
-    the shipped walker's integrator (0.5 ms, 4 sub-steps, trapezoidal damping) agree with numpy to 1e-9; a batch gives a walker's single run exactly;
-    padded rows (B = 64) give the first 64 walkers of B = 65."""
+    the shipped walker's integrator (0.5 ms, 4 sub-steps, trapezoidal damping) agree with numpy to
+    1e-9; a batch gives a walker's single run exactly; padded rows (B = 64) give the first 64
+    walkers of B = 65."""
     sol = load_tuned("trunk_initiated")
     scale = np.linspace(0.9, 1.1, 65)  # per-walker soleus strength
     dt = 5e-4
