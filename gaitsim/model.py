@@ -19,11 +19,12 @@ from typing import Mapping
 import numpy as np
 
 from . import anthropometry, contact, joint_limits, muscle_table
+from ._fixed import gather_sum, padded_index
 from .muscle_table import PAIR_NAMES, PAIRS
 from .names import COORDINATES, MUSCLES, N_COORDINATES, N_MUSCLES
-from ._fixed import gather_sum, padded_index
 from .params import ParamSpec, ParamTable, apply_changes, validate
 from .skeleton import SkeletonConstants, skeleton_constants
+from .trig import sin_cos
 
 MUSCLE_SPECS = {
     "muscle.max_isometric_force": ParamSpec(MUSCLES, "N", 0.0, 1e5, "F_max (muscle_table sources)", strict_low=True),
@@ -68,8 +69,8 @@ def path_geometry(paths: "PathArrays", q: np.ndarray):
     """Musculotendon lengths (n_muscles, B) and pair moment arms (P, B) for coordinates q (10, B)."""
     from .muscles import path_lengths_and_arms
 
-    dl, arms = path_lengths_and_arms(q[PAIR_COORD_INDEX], np.cos(q)[PAIR_COORD_INDEX],
-                                     np.sin(q)[PAIR_COORD_INDEX], paths)
+    sq, cq = sin_cos(q)  # gaitsim.trig: the compiled kernels compute the same numbers
+    dl, arms = path_lengths_and_arms(q[PAIR_COORD_INDEX], cq[PAIR_COORD_INDEX], sq[PAIR_COORD_INDEX], paths)
     return paths.l_ref + gather_sum(dl, MUSCLE_PAIRS), arms
 
 

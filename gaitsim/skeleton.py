@@ -41,6 +41,7 @@ import numpy as np
 
 from ._fixed import gather_sum, padded_index, seq_sum
 from .names import BODIES, N_COORDINATES
+from .trig import sin_cos
 
 #: parent body index of each body (pelvis is the root)
 PARENT = (-1, 0, 0, 2, 3, 0, 5, 6)
@@ -195,7 +196,7 @@ def mass_matrix_and_forces(sk: SkeletonConstants, psi: np.ndarray, psidot: np.nd
     Also returns ``(cos, sin)`` of the 8 absolute angles for reuse.
     """
     th, thd = psi[2:], psidot[2:]
-    cs, sn = np.cos(th), np.sin(th)
+    sn, cs = sin_cos(th)  # gaitsim.trig: the compiled kernels compute the same numbers
     # only the tree's non-zero pairs (j ancestor of k); the rest of M stays zero
     cj, sj, ck, sk_ = cs[PAIR_J], sn[PAIR_J], cs[PAIR_K], sn[PAIR_K]
     cosd = cj * ck + sj * sk_  # cos(theta_k - theta_j)

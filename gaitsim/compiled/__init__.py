@@ -10,7 +10,8 @@ the block-tree elimination (same system, rounding-level differences).
 Layout: every kernel is a sequence of stages, each a loop over the batch innermost on rows that
 are contiguous in the batch (the arrays are batch-last, as in the numpy code). The compiler turns
 these loops into SIMD instructions across walkers (AVX2: 4 walkers per instruction). The libm
-calls (sin, cos, exp), which it cannot vectorize, sit in loops of their own. A first version looped
+calls (exp), which it cannot vectorize, sit in loops of their own; sine and cosine are polynomials
+(``gaitsim.trig``, used by numpy as well), so they vectorize. A first version looped
 walker by walker (all stages for one walker, then the next); it was bound by the latency of
 divisions and libm calls and was no faster than numpy at B >= 256. Division-by-zero checks are
 off (``error_model="numpy"``: IEEE results, as in numpy), since they block vectorization.

@@ -14,7 +14,7 @@ _T = mus._EXP_TAYLOR  # Taylor coefficients of muscles.exp_near, highest first
 _EXP_SCALE = 0.5**mus._EXP_SQUARINGS
 
 if numba is not None:
-    from .physics import _ce_state
+    from .physics import _ce_state, _sin_cos
 
     @njit(cache=True, inline="always", error_model="numpy")
     def _exp_near(d):
@@ -38,7 +38,7 @@ if numba is not None:
     def _fiber_newton_kernel(x, new, fl_old, i_q, i_act, i_lce, dt, iterations, pair_coord, arm_cos, arm_sin,
                              arm_const, length_const, l_ref, muscle_pairs, f_max, l_opt, l_slack, v_max, ref_strain,
                              pe_factor, cq, sq):
-        # batch innermost in every loop (SIMD across walkers), libm calls in loops of their own;
+        # batch innermost in every loop (SIMD across walkers);
         # the Newton iterations are the outer loop, so each inner loop stays vectorizable.
         # cq, sq: out, cos and sin of the new coordinates (the next force evaluation takes them).
         nb = x.shape[1]
@@ -46,9 +46,7 @@ if numba is not None:
         n_mus = l_ref.shape[0]
         for c in range(10):
             for b in range(nb):
-                cq[c, b] = np.cos(new[i_q + c, b])
-            for b in range(nb):
-                sq[c, b] = np.sin(new[i_q + c, b])
+                sq[c, b], cq[c, b] = _sin_cos(new[i_q + c, b])
         dl = np.zeros((n_mp + 1, nb))  # last row: the zero that pads muscle_pairs
         for p in range(n_mp):
             c = pair_coord[p]
@@ -94,7 +92,7 @@ def fiber_newton(model: Model, x, new, fs, dt: float, blocks: dict, iterations: 
     ``fs``: the forces at ``x``, for the force-length factor there).
 
     Returns ``(cos q, sin q)`` of the new coordinates, (10, B) each, for ``evaluate_forces(trig=)``
-    at the next step (the same libm values it would compute)."""
+    at the next step (the same values it would compute)."""
     require()
     pp, mp = model.paths, model.muscles
     nb = x.shape[1]

@@ -8,6 +8,7 @@ from dataclasses import fields
 import numpy as np
 
 from .. import muscles as mus
+from .. import trig
 from ..contact import MODE_AIR, MODE_SLIP_BWD, MODE_SLIP_FWD, MODE_STICK
 from ..dynamics import _PARENT_OF as _PARENT_TUPLE
 from ..dynamics import ForceState
@@ -23,9 +24,29 @@ _K = mus.FV_K
 _EK = mus.FV_ECC_SHAPE * mus.FV_K
 _SLOPE = mus._SLOPE_SWITCH
 _EPS = mus._DEN_EPS
+_INV_PIO2, _PIO2_1, _PIO2_1T = trig.INV_PIO2, trig.PIO2_1, trig.PIO2_1T
+_S1, _S2, _S3, _S4, _S5, _S6 = trig.S1, trig.S2, trig.S3, trig.S4, trig.S5, trig.S6
+_C1, _C2, _C3, _C4, _C5, _C6 = trig.C1, trig.C2, trig.C3, trig.C4, trig.C5, trig.C6
 
 
 if numba is not None:
+
+    @njit(cache=True, inline="always", error_model="numpy")
+    def _sin_cos(x):
+        """``trig.sin_cos`` for one value, the same operations in the same order (no libm call,
+        so a loop over walkers vectorizes)."""
+        k = np.floor(x * _INV_PIO2 + 0.5)
+        r = (x - k * _PIO2_1) - k * _PIO2_1T
+        z = r * r
+        s = r + (z * r) * (_S1 + z * (_S2 + z * (_S3 + z * (_S4 + z * (_S5 + z * _S6)))))
+        c = 1.0 - (0.5 * z - (z * z) * (_C1 + z * (_C2 + z * (_C3 + z * (_C4 + z * (_C5 + z * _C6))))))
+        n = k - 4.0 * np.floor(0.25 * k)
+        odd = (n == 1.0) | (n == 3.0)
+        sin = c if odd else s
+        cos = s if odd else c
+        sin = -sin if n >= 2.0 else sin
+        cos = -cos if (n == 1.0) | (n == 2.0) else cos
+        return sin, cos
 
     @njit(cache=True, inline="always", error_model="numpy")
     def _sgn(x):
@@ -129,23 +150,22 @@ if numba is not None:
                     dst[o + 1, b] = c1 + src[2, b]
                     dst[o + 2, b] = c2 + src[2, b]
         # --- mass matrix and velocity/gravity forces (skeleton.mass_matrix_and_forces) ---
-        # cos/sin of the 10 coordinates and of the 8 absolute angles (libm calls, not vectorized:
-        # their own loops). The angle-addition identities would save 8 of the 18 pairs, but their
-        # rounding-level differences from the numpy reference grow past 1e-9 within 0.5 s of walking.
+        # cos/sin of the 10 coordinates and of the 8 absolute angles (``trig.sin_cos``, as numpy;
+        # no libm call, so vectorized). The angle-addition identities would save 8 of the 18 pairs,
+        # but their rounding-level differences from the numpy reference grow past 1e-9 within 0.5 s
+        # of walking.
         if have_trig or not use_muscles:  # cos and sin of q from the previous step's fibre update (the
-            cq = trig_cos                   # same libm values); only the muscles use them
+            cq = trig_cos                   # same values); only the muscles use them
             sq = trig_sin
         else:
             cq = np.empty((10, ld))
             sq = np.empty((10, ld))
             for i in range(10):
                 for b in range(nb):
-                    cq[i, b] = np.cos(q[i, b])
-                    sq[i, b] = np.sin(q[i, b])
+                    sq[i, b], cq[i, b] = _sin_cos(q[i, b])
         for i in range(8):
             for b in range(nb):
-                cs[i, b] = np.cos(psi[2 + i, b])
-                sn[i, b] = np.sin(psi[2 + i, b])
+                sn[i, b], cs[i, b] = _sin_cos(psi[2 + i, b])
         for i in range(8):
             for b in range(nb):
                 thd2[i, b] = psidot[2 + i, b] * psidot[2 + i, b]
@@ -545,7 +565,7 @@ def evaluate_forces(model: Model, q, qdot, act, lce, anchor, mode, muscles: bool
     """Compiled ``dynamics.evaluate_forces`` (same arguments, same ``ForceState``).
 
     trig: optional ``(cos q, sin q)``, (10, B) each, already computed for these coordinates
-    (``fiber_newton`` returns them for the state it updates); saves 20 libm calls per walker."""
+    (``fiber_newton`` returns them for the state it updates); saves 10 sine-cosine pairs per walker."""
     require()
     nb = q.shape[1]
     outputs = new_force_arrays(model, nb)  # padded rows (see _numba.row_length); the kernels get the full arrays
