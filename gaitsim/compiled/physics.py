@@ -376,6 +376,55 @@ if numba is not None:
                     lim_m[c, b] = t_lo - t_hi
                     lim_d[c, b] = d_lo + d_hi
 
+    @njit(cache=True, inline="always", error_model="numpy")
+    def _damping_x(jac, c, xy, leg, i, b):
+        """``D[2+i, xy] = D[xy, 2+i]`` of one leg's contact damping block ``J^T C J`` (unscaled):
+        sphere 0 then sphere 1, as numpy (``c``: ct for x, cn for y)."""
+        return c[leg, 0, b] * jac[xy, leg, 0, i, b] + c[leg, 1, b] * jac[xy, leg, 1, i, b]
+
+    @njit(cache=True, inline="always", error_model="numpy")
+    def _damping_links(jac, cn, ct, leg, i, k, b):
+        """``D[2+i, 2+k]`` of one leg's contact damping block on its links (pelvis, femur, tibia,
+        foot), in the order of the numpy expression."""
+        return (((ct[leg, 0, b] * jac[0, leg, 0, i, b]) * jac[0, leg, 0, k, b]
+                 + (cn[leg, 0, b] * jac[1, leg, 0, i, b]) * jac[1, leg, 0, k, b])
+                + ((ct[leg, 1, b] * jac[0, leg, 1, i, b]) * jac[0, leg, 1, k, b]
+                   + (cn[leg, 1, b] * jac[1, leg, 1, i, b]) * jac[1, leg, 1, k, b]))
+
+    @njit(cache=True, inline="always", error_model="numpy")
+    def _add_contact_damping(A, jac, cn, ct, dt, nb):
+        """``A += dt J^T C J`` of the contact spheres (``dynamics._add_contact_damping``): per leg a
+        block D on (x, y, pelvis, femur, tibia, foot), each entry computed where it is added (no
+        temporary D: it was 72 rows of the batch, written, scaled and read again). The root block
+        (x, y, pelvis) takes both legs' entries, ``D_r dt + D_l dt``."""
+        for b in range(nb):
+            A[0, 0, b] += (ct[0, 0, b] + ct[0, 1, b]) * dt + (ct[1, 0, b] + ct[1, 1, b]) * dt
+            A[1, 1, b] += (cn[0, 0, b] + cn[0, 1, b]) * dt + (cn[1, 0, b] + cn[1, 1, b]) * dt
+        for xy in range(2):  # x or y against the pelvis (D[0, 2], D[1, 2])
+            c = ct if xy == 0 else cn
+            for b in range(nb):
+                v = _damping_x(jac, c, xy, 0, 0, b) * dt + _damping_x(jac, c, xy, 1, 0, b) * dt
+                A[xy, 2, b] += v
+                A[2, xy, b] += v
+        for b in range(nb):
+            A[2, 2, b] += (_damping_links(jac, cn, ct, 0, 0, 0, b) * dt
+                           + _damping_links(jac, cn, ct, 1, 0, 0, b) * dt)
+        for leg in range(2):
+            o = 4 + 3 * leg
+            for i in range(3):  # the leg's links femur, tibia, foot: D index 3 + i, link 1 + i
+                for k in range(3):
+                    for b in range(nb):
+                        A[o + i, o + k, b] += _damping_links(jac, cn, ct, leg, 1 + i, 1 + k, b) * dt
+                for xy in range(2):
+                    c = ct if xy == 0 else cn
+                    for b in range(nb):
+                        v = _damping_x(jac, c, xy, leg, 1 + i, b) * dt
+                        A[o + i, xy, b] += v
+                        A[xy, o + i, b] += v
+                for b in range(nb):
+                    A[o + i, 2, b] += _damping_links(jac, cn, ct, leg, 1 + i, 0, b) * dt
+                    A[2, o + i, b] += _damping_links(jac, cn, ct, leg, 0, 1 + i, b) * dt
+
     @njit(cache=True, error_model="numpy")
     def _accelerations_kernel(M_in, bias, mmom, lim_m, lim_d, torque, damping, jac, fn, ft, cn, ct, dt,
                               use_contact, parent_of, qdd):
@@ -386,7 +435,6 @@ if numba is not None:
         Q = np.empty((10, ld))
         A = np.empty((10, 10, ld))
         dvec = np.empty((10, ld))
-        D = np.empty((2, 6, 6, ld))  # per leg: the (x, y, pelvis, hip, knee, ankle) block, times dt
         for c in range(10):
             for b in range(nb):
                 tau[c, b] = (mmom[c, b] + lim_m[c, b]) + torque[c, b]
@@ -430,41 +478,7 @@ if numba is not None:
                         A[j, p, b] -= d
                         A[p, j, b] -= d
             if use_contact:
-                for leg in range(2):
-                    for b in range(nb):
-                        D[leg, 0, 0, b] = ct[leg, 0, b] + ct[leg, 1, b]
-                        D[leg, 1, 1, b] = cn[leg, 0, b] + cn[leg, 1, b]
-                        D[leg, 0, 1, b] = 0.0
-                        D[leg, 1, 0, b] = 0.0
-                    for i in range(4):
-                        for b in range(nb):
-                            wx0 = ct[leg, 0, b] * jac[0, leg, 0, i, b]
-                            wx1 = ct[leg, 1, b] * jac[0, leg, 1, i, b]
-                            wy0 = cn[leg, 0, b] * jac[1, leg, 0, i, b]
-                            wy1 = cn[leg, 1, b] * jac[1, leg, 1, i, b]
-                            D[leg, 2 + i, 0, b] = wx0 + wx1
-                            D[leg, 0, 2 + i, b] = wx0 + wx1
-                            D[leg, 2 + i, 1, b] = wy0 + wy1
-                            D[leg, 1, 2 + i, b] = wy0 + wy1
-                            for k in range(4):
-                                D[leg, 2 + i, 2 + k, b] = ((wx0 * jac[0, leg, 0, k, b] + wy0 * jac[1, leg, 0, k, b])
-                                                           + (wx1 * jac[0, leg, 1, k, b] + wy1 * jac[1, leg, 1, k, b]))
-                    for i in range(6):
-                        for k in range(6):
-                            for b in range(nb):
-                                D[leg, i, k, b] *= dt
-                for i in range(3):
-                    for k in range(3):
-                        for b in range(nb):
-                            A[i, k, b] += D[0, i, k, b] + D[1, i, k, b]
-                for leg in range(2):
-                    o = 4 + 3 * leg
-                    for i in range(3):
-                        for k in range(3):
-                            for b in range(nb):
-                                A[o + i, o + k, b] += D[leg, 3 + i, 3 + k, b]
-                                A[o + i, k, b] += D[leg, 3 + i, k, b]
-                                A[i, o + k, b] += D[leg, i, 3 + k, b]
+                _add_contact_damping(A, jac, cn, ct, dt, nb)
         # dense LDL^T solve of A x = bias + Q (A symmetric positive definite), batch innermost
         rhs = Q
         for i in range(10):
