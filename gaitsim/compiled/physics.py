@@ -17,6 +17,54 @@ from ..skeleton import BIAS_TERMS, PAIR_J, PAIR_K
 from ._numba import _row_length, njit, numba, require, row_length
 
 _PARENT_OF = np.array(_PARENT_TUPLE, dtype=np.intp)
+
+
+def _tree_elimination(parent_of):
+    """A leaves-first elimination order of the 10 absolute coordinates (x, y, pelvis, torso, femur,
+    tibia, foot per leg) and the sparsity of the LDL^T factor of ``M + dt D`` in that order.
+
+    The mass matrix in absolute coordinates couples a link only with its ancestors and descendants
+    and with x and y (``skeleton.mass_matrix_and_forces``); joint and contact damping add entries of
+    the same pattern. Eliminating each leaf before its parent, and x, y, pelvis last, creates no
+    fill outside that pattern (checked here), so the factorization visits 102 entries against 210
+    of a dense 10x10 LDL^T. Returns flat tables for ``_accelerations_kernel``: ``order`` (10,);
+    per step s the earlier pivots k with L[j, k] != 0 (``k_of_pivot[k_start[s]:k_start[s + 1]]``)
+    and the later rows i with L[i, j] != 0 (``rows[r_start[s]:r_start[s + 1]]``), and per such row
+    the earlier pivots k with L[i, k] L[j, k] != 0 (``k_of_row[u_start[u]:u_start[u + 1]]``)."""
+    n = len(parent_of)
+
+    def ancestors(i):
+        out, p = set(), parent_of[i]
+        while p >= 0:
+            out.add(p)
+            p = parent_of[p]
+        return out
+
+    depth = [len(ancestors(i)) for i in range(n)]
+    links = sorted(range(2, n), key=lambda i: (-depth[i], i))  # deepest first: every leaf before its parent
+    order = links + [1, 0]  # x and y couple with everything: last
+    nz = {(i, j) for i in range(n) for j in range(n)
+          if i == j or i < 2 or j < 2 or i in ancestors(j) or j in ancestors(i)}
+    k_of_pivot, k_start, rows, r_start, k_of_row, u_start = [], [0], [], [0], [], [0]
+    for s, j in enumerate(order):
+        earlier = order[:s]
+        k_of_pivot += [k for k in earlier if (j, k) in nz]
+        k_start.append(len(k_of_pivot))
+        for i in order[s + 1:]:
+            ks = [k for k in earlier if (i, k) in nz and (j, k) in nz]
+            if (i, j) not in nz:
+                if ks:
+                    raise AssertionError(f"elimination order fills ({i}, {j})")
+                continue
+            rows.append(i)
+            k_of_row += ks
+            u_start.append(len(k_of_row))
+        r_start.append(len(rows))
+    return tuple(np.array(a, dtype=np.intp) for a in (order, k_of_pivot, k_start, rows, r_start, k_of_row, u_start))
+
+
+_ELIM_ORDER, _ELIM_K, _ELIM_K_START, _ELIM_ROWS, _ELIM_R_START, _ELIM_ROW_K, _ELIM_U_START = \
+    _tree_elimination(_PARENT_TUPLE)
 _FL_W = mus.FL_WIDTH
 _FL_C = mus.FL_C
 _N = mus.FV_N
@@ -479,34 +527,46 @@ if numba is not None:
                         A[p, j, b] -= d
             if use_contact:
                 _add_contact_damping(A, jac, cn, ct, dt, nb)
-        # dense LDL^T solve of A x = bias + Q (A symmetric positive definite), batch innermost
+        # LDL^T solve of A x = bias + Q (A symmetric positive definite) in the leaves-first order of
+        # _tree_elimination, over the factor's non-zero entries only; batch innermost. L[i, j] is kept
+        # in A[i, j] (i eliminated after j), D in dvec.
         rhs = Q
         for i in range(10):
             for b in range(nb):
                 rhs[i, b] = bias[i, b] + Q[i, b]
         # (the k sums run outside the batch loop, in the same order for every walker)
-        for j in range(10):
+        u = 0
+        for s in range(10):
+            j = _ELIM_ORDER[s]
             for b in range(nb):
                 dvec[j, b] = A[j, j, b]
-            for k in range(j):
+            for t in range(_ELIM_K_START[s], _ELIM_K_START[s + 1]):
+                k = _ELIM_K[t]
                 for b in range(nb):
                     dvec[j, b] -= A[j, k, b] * A[j, k, b] * dvec[k, b]
-            for i in range(j + 1, 10):
-                for k in range(j):
+            for r in range(_ELIM_R_START[s], _ELIM_R_START[s + 1]):
+                i = _ELIM_ROWS[r]
+                for t in range(_ELIM_U_START[u], _ELIM_U_START[u + 1]):
+                    k = _ELIM_ROW_K[t]
                     for b in range(nb):
                         A[i, j, b] -= A[i, k, b] * A[j, k, b] * dvec[k, b]
                 for b in range(nb):
                     A[i, j, b] = A[i, j, b] / dvec[j, b]
-        for i in range(10):
-            for k in range(i):
+                u += 1
+        for s in range(10):  # L y = rhs
+            j = _ELIM_ORDER[s]
+            for t in range(_ELIM_K_START[s], _ELIM_K_START[s + 1]):
+                k = _ELIM_K[t]
                 for b in range(nb):
-                    rhs[i, b] -= A[i, k, b] * rhs[k, b]
-        for i in range(9, -1, -1):
+                    rhs[j, b] -= A[j, k, b] * rhs[k, b]
+        for s in range(9, -1, -1):  # L^T x = D^-1 y
+            j = _ELIM_ORDER[s]
             for b in range(nb):
-                rhs[i, b] = rhs[i, b] / dvec[i, b]
-            for k in range(i + 1, 10):
+                rhs[j, b] = rhs[j, b] / dvec[j, b]
+            for r in range(_ELIM_R_START[s], _ELIM_R_START[s + 1]):
+                i = _ELIM_ROWS[r]
                 for b in range(nb):
-                    rhs[i, b] -= A[k, i, b] * rhs[k, b]
+                    rhs[j, b] -= A[i, j, b] * rhs[i, b]
         x = rhs
         # rel_from_abs
         for b in range(nb):
