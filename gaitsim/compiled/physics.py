@@ -65,6 +65,34 @@ def _tree_elimination(parent_of):
 
 _ELIM_ORDER, _ELIM_K, _ELIM_K_START, _ELIM_ROWS, _ELIM_R_START, _ELIM_ROW_K, _ELIM_U_START = \
     _tree_elimination(_PARENT_TUPLE)
+
+
+def _factor_entries():
+    """The (row, column) entries of ``M + dt D`` the factorization reads, as two index arrays: the
+    diagonal and, per non-zero pair, the entry ``[i, j]`` with i eliminated after j (where the
+    factor keeps L[i, j]). The solve copies only these from the mass matrix."""
+    later = {int(j): s for s, j in enumerate(_ELIM_ORDER)}
+    pairs = [(j, j) for j in range(10)]
+    for s in range(10):
+        j = int(_ELIM_ORDER[s])
+        pairs += [(int(i), j) for i in _ELIM_ROWS[_ELIM_R_START[s]:_ELIM_R_START[s + 1]]]
+    assert all(later[i] >= later[j] for i, j in pairs)
+    return np.array([i for i, _ in pairs], dtype=np.intp), np.array([j for _, j in pairs], dtype=np.intp)
+
+
+def _mass_matrix_zeros():
+    """The entries of the absolute-coordinate mass matrix that ``_forces_kernel`` does not write
+    (x-y and the pairs of links of which neither is an ancestor of the other): it zeroes only these."""
+    pairs = [(2 + int(j), 2 + int(k)) for j, k in zip(PAIR_J, PAIR_K)]
+    written = ({(0, 0), (1, 1)} | {(r, 2 + i) for r in (0, 1) for i in range(8)}
+               | {(2 + i, r) for r in (0, 1) for i in range(8)} | {(2 + i, 2 + i) for i in range(8)}
+               | set(pairs) | {(k, j) for j, k in pairs})
+    zeros = [(r, c) for r in range(10) for c in range(10) if (r, c) not in written]
+    return np.array([r for r, _ in zeros], dtype=np.intp), np.array([c for _, c in zeros], dtype=np.intp)
+
+
+_READ_ROW, _READ_COL = _factor_entries()
+_ZERO_ROW, _ZERO_COL = _mass_matrix_zeros()
 _FL_W = mus.FL_WIDTH
 _FL_C = mus.FL_C
 _N = mus.FV_N
@@ -219,10 +247,10 @@ if numba is not None:
                 thd2[i, b] = psidot[2 + i, b] * psidot[2 + i, b]
                 mx[i, b] = -w[0, i, b] * sn[i, b] - w[1, i, b] * cs[i, b]
                 my[i, b] = w[0, i, b] * cs[i, b] - w[1, i, b] * sn[i, b]
-        for i in range(10):
-            for j in range(10):
-                for b in range(nb):
-                    M[i, j, b] = 0.0
+        for e in range(_ZERO_ROW.shape[0]):  # the structural zeros; every other entry is written below
+            r, c = _ZERO_ROW[e], _ZERO_COL[e]
+            for b in range(nb):
+                M[r, c, b] = 0.0
         for b in range(nb):
             M[0, 0, b] = mass_total[b]
             M[1, 1, b] = mass_total[b]
@@ -444,33 +472,30 @@ if numba is not None:
         """``A += dt J^T C J`` of the contact spheres (``dynamics._add_contact_damping``): per leg a
         block D on (x, y, pelvis, femur, tibia, foot), each entry computed where it is added (no
         temporary D: it was 72 rows of the batch, written, scaled and read again). The root block
-        (x, y, pelvis) takes both legs' entries, ``D_r dt + D_l dt``."""
+        (x, y, pelvis) takes both legs' entries, ``D_r dt + D_l dt``. Only the entries the
+        factorization reads are written (``_factor_entries``: the upper triangle within a leg, the
+        x, y and pelvis rows against the legs)."""
         for b in range(nb):
             A[0, 0, b] += (ct[0, 0, b] + ct[0, 1, b]) * dt + (ct[1, 0, b] + ct[1, 1, b]) * dt
             A[1, 1, b] += (cn[0, 0, b] + cn[0, 1, b]) * dt + (cn[1, 0, b] + cn[1, 1, b]) * dt
         for xy in range(2):  # x or y against the pelvis (D[0, 2], D[1, 2])
             c = ct if xy == 0 else cn
             for b in range(nb):
-                v = _damping_x(jac, c, xy, 0, 0, b) * dt + _damping_x(jac, c, xy, 1, 0, b) * dt
-                A[xy, 2, b] += v
-                A[2, xy, b] += v
+                A[xy, 2, b] += _damping_x(jac, c, xy, 0, 0, b) * dt + _damping_x(jac, c, xy, 1, 0, b) * dt
         for b in range(nb):
             A[2, 2, b] += (_damping_links(jac, cn, ct, 0, 0, 0, b) * dt
                            + _damping_links(jac, cn, ct, 1, 0, 0, b) * dt)
         for leg in range(2):
             o = 4 + 3 * leg
             for i in range(3):  # the leg's links femur, tibia, foot: D index 3 + i, link 1 + i
-                for k in range(3):
+                for k in range(i, 3):
                     for b in range(nb):
                         A[o + i, o + k, b] += _damping_links(jac, cn, ct, leg, 1 + i, 1 + k, b) * dt
                 for xy in range(2):
                     c = ct if xy == 0 else cn
                     for b in range(nb):
-                        v = _damping_x(jac, c, xy, leg, 1 + i, b) * dt
-                        A[o + i, xy, b] += v
-                        A[xy, o + i, b] += v
+                        A[xy, o + i, b] += _damping_x(jac, c, xy, leg, 1 + i, b) * dt
                 for b in range(nb):
-                    A[o + i, 2, b] += _damping_links(jac, cn, ct, leg, 1 + i, 0, b) * dt
                     A[2, o + i, b] += _damping_links(jac, cn, ct, leg, 0, 1 + i, b) * dt
 
     @njit(cache=True, error_model="numpy")
@@ -511,19 +536,18 @@ if numba is not None:
                 else:
                     Q[3 + k, b] += g0
                     Q[6 + k, b] += g1
-        for i in range(10):
-            for j in range(10):
-                for b in range(nb):
-                    A[i, j, b] = M_in[i, j, b]
+        for e in range(_READ_ROW.shape[0]):  # the entries the factorization reads (_factor_entries)
+            r, c = _READ_ROW[e], _READ_COL[e]
+            for b in range(nb):
+                A[r, c, b] = M_in[r, c, b]
         if dt > 0.0:
             for j in range(10):
                 p = parent_of[j]
                 for b in range(nb):
                     d = (lim_d[j, b] + damping[j, b]) * dt
                     A[j, j, b] += d
-                    if p >= 0:
+                    if p >= 0:  # A[p, j]: the entry of the pair the factorization reads (p after j)
                         A[p, p, b] += d
-                        A[j, p, b] -= d
                         A[p, j, b] -= d
             if use_contact:
                 _add_contact_damping(A, jac, cn, ct, dt, nb)
