@@ -4,8 +4,9 @@ numpy (``dynamics.evaluate_forces``, ``dynamics.accelerations``, ``ReflexControl
 reference and the default. This module computes the same quantities in compiled loops, following
 the numpy expressions term by term and in the same summation order; the tests check agreement to
 1e-9 over 0.5 s of walking (the forces agree bit for bit on the states tested). The one deliberate
-difference: the equations of motion are solved with a dense LDL^T of the 10x10 matrix instead of
-the block-tree elimination (same system, rounding-level differences).
+difference: the equations of motion are solved with an LDL^T of the 10x10 matrix taken leaves first
+along the skeleton tree over its non-zero entries (``physics._tree_elimination``) instead of numpy's
+elimination by blocks (same system, rounding-level differences).
 
 Layout: every kernel is a sequence of stages, each a loop over the batch innermost on rows that
 are contiguous in the batch (the arrays are batch-last, as in the numpy code). The compiler turns
