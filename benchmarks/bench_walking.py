@@ -3,14 +3,16 @@
 Usage:  python benchmarks/bench_walking.py [--solution tuned.json] [--sizes 1 16 256 1024 4096]
                                            [--seconds 0.25] [--accuracy-seconds 20] [--out bench_walking.json]
                                            [--dt 5e-4] [--fiber-iterations 0] [--normal-contact explicit]
-                                           [--mechanics-substeps 4]
+                                           [--mechanics-substeps 4] [--damping-theta 0.5] [--repeats 5]
 
 For each batch size B the tuned walker (``--solution``, default the shipped healthy parameters)
 is simulated for ``--seconds`` of simulated time after a 0.1 s warm-up, in one process and in two
 worker processes (each B/2 walkers, run at the same time). Reported per row: microseconds per
 right-hand-side evaluation per walker (forces + mass matrix + solve, without controller and
 update), microseconds per walker per full step, walker-seconds simulated per wall-second, and
-peak RSS of the worker. Then:
+peak RSS of the worker; with ``--repeats N`` each row is run N times and reports the median (and the
+range of walker-s/s: on a shared 2-core VM the 2-process figure varied by about 15 % between runs).
+Then:
 
 * sweep memory per walker: state + controller memory + ``SaveSummary`` results (bytes);
 * accuracy: the walker simulated ``--accuracy-seconds`` at the step and at half of it
@@ -118,6 +120,9 @@ def main(argv=None):
     ap.add_argument("--solution", default=None)
     ap.add_argument("--sizes", type=int, nargs="+", default=[1, 16, 256, 1024, 4096])
     ap.add_argument("--seconds", type=float, default=0.25)
+    ap.add_argument("--repeats", type=int, default=1,
+                    help="runs per row; the row reports the median and the range (the 2-process figure of a shared "
+                         "2-core VM varied by about 15 %% between runs)")
     ap.add_argument("--accuracy-seconds", type=float, default=20.0)
     ap.add_argument("--accuracy-settle", type=float, default=2.0, help="strides before this time (s) are skipped")
     ap.add_argument("--backends", nargs="+", default=["numpy", "numba"], choices=["numpy", "numba"],
@@ -137,24 +142,32 @@ def main(argv=None):
 
     backends = [b for b in a.backends if b == "numpy" or available()]
     print(f"{'backend':>8} {'B':>6} {'procs':>5} {'rhs us/walker':>14} {'us/walker/step':>15} {'walker-s/s':>11} "
-          f"{'RSS MB':>8}")
+          f"{'RSS MB':>8}" + (f" {'range of runs':>16}" if a.repeats > 1 else ""))
     for backend in backends:
         for b in a.sizes:
             for procs in (1, 2):
                 if procs == 2 and b < 2:
                     continue
-                with ProcessPoolExecutor(max_workers=procs) as pool:
-                    parts = list(pool.map(run, [(b // procs, a.seconds, sol, backend, dt, options)] * procs))
-                wall = max(p["wall"] for p in parts)
+                walls, rhs, rss = [], [], []
+                for _ in range(max(1, a.repeats)):
+                    with ProcessPoolExecutor(max_workers=procs) as pool:
+                        parts = list(pool.map(run, [(b // procs, a.seconds, sol, backend, dt, options)] * procs))
+                    walls.append(max(p["wall"] for p in parts))  # the batch is done when its last part is
+                    rhs.append(parts[0]["rhs_s"])
+                    rss.append(max(p["rss_mb"] for p in parts))
+                wall = float(np.median(walls))
                 steps = parts[0]["steps"]
+                runs = [b * a.seconds / w for w in walls]
                 row = {"backend": backend, "batch": b, "processes": procs,
-                       "rhs_us_per_walker": 1e6 * parts[0]["rhs_s"] / (b // procs),
+                       "rhs_us_per_walker": 1e6 * float(np.median(rhs)) / (b // procs),
                        "us_per_walker_step": 1e6 * wall / (steps * b),
-                       "walker_s_per_wall_s": b * a.seconds / wall, "peak_rss_mb": max(p["rss_mb"] for p in parts)}
+                       "walker_s_per_wall_s": b * a.seconds / wall, "walker_s_per_wall_s_runs": runs,
+                       "peak_rss_mb": max(rss)}
                 rows.append(row)
+                spread = f" {min(runs):>7.1f}-{max(runs):<8.1f}" if a.repeats > 1 else ""
                 print(f"{backend:>8} {b:>6} {procs:>5} {row['rhs_us_per_walker']:>14.2f} "
                       f"{row['us_per_walker_step']:>15.2f} {row['walker_s_per_wall_s']:>11.2f} "
-                      f"{row['peak_rss_mb']:>8.0f}", flush=True)
+                      f"{row['peak_rss_mb']:>8.0f}{spread}", flush=True)
     memory = sweep_memory(sol)
     print("sweep memory per walker (bytes): " + ", ".join(f"{k} {v:.0f}" for k, v in memory.items()))
     accuracy = None
