@@ -20,7 +20,7 @@ import numpy as np
 from . import SemiImplicitEuler, build_model, initial_state, simulate, standing_pose
 from .compiled import BACKENDS
 from .control import PoseHold
-from .integrate import DAMPING_THETA_RANGE, DEFAULT_DT, NORMAL_CONTACT, SaveEvery
+from .integrate import DAMPING_THETA_RANGE, DEFAULT_DT, NORMAL_CONTACT, SOLVER_OPTIONS, SaveEvery
 from .reflex import MODES
 
 
@@ -45,8 +45,6 @@ def add_solver_arguments(parser: argparse.ArgumentParser, default: str = "what t
 
 def solver_overrides(args: argparse.Namespace) -> dict:
     """The ``SemiImplicitEuler`` options given on the command line (``add_solver_arguments``)."""
-    from .tuned import SOLVER_OPTIONS
-
     return {k: getattr(args, k) for k in SOLVER_OPTIONS if getattr(args, k, None) is not None}
 
 
@@ -98,8 +96,7 @@ def _run(args) -> int:
         "walkers": model.batch_size,
         "duration_s": duration,
         "dt_s": dt,
-        "integrator": {"fiber_iterations": solver.fiber_iterations, "normal_contact": solver.normal_contact,
-                       "mechanics_substeps": solver.mechanics_substeps, "damping_theta": solver.damping_theta},
+        "integrator": {k: getattr(solver, k) for k in SOLVER_OPTIONS},
         "wall_time_s": round(wall, 3),
         "status": res.status_text(),
         "peak_vertical_grf_bw": np.round(fy[:, settled].max(axis=1), 4).tolist(),

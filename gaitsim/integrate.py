@@ -58,6 +58,9 @@ MAX_FIBER_ITERATIONS = 20
 MAX_MECHANICS_SUBSTEPS = 16
 #: allowed range of ``SemiImplicitEuler.damping_theta``: trapezoidal (0.5) to backward Euler (1)
 DAMPING_THETA_RANGE = (0.5, 1.0)
+#: the ``SemiImplicitEuler`` fields that change its numbers (besides the backend): what a tuned
+#: solution records, the command-line flags set and a run's summary reports
+SOLVER_OPTIONS = ("fiber_iterations", "normal_contact", "mechanics_substeps", "damping_theta")
 #: ``SemiImplicitEuler.normal_contact``: the clip of the normal contact law taken at the start of
 #: the step ("explicit") or decided with the end-of-step velocity ("active_set")
 NORMAL_CONTACT = ("explicit", "active_set")

@@ -47,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .integrate import SaveEvery, SemiImplicitEuler, simulate
+from .integrate import SOLVER_OPTIONS, SaveEvery, SemiImplicitEuler, simulate
 from .model import build_model
 from .reflex import ReflexController, ReflexGains
 from .walking_start import walking_state
@@ -99,9 +99,7 @@ class Objective:
 
 def objective_solver(objective: Objective) -> SemiImplicitEuler:
     """The integrator an objective's candidates are simulated with."""
-    return SemiImplicitEuler(backend=objective.backend, fiber_iterations=objective.fiber_iterations,
-                             normal_contact=objective.normal_contact, mechanics_substeps=objective.mechanics_substeps,
-                             damping_theta=objective.damping_theta)
+    return SemiImplicitEuler(backend=objective.backend, **{k: getattr(objective, k) for k in SOLVER_OPTIONS})
 
 
 @dataclass

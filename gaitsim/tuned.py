@@ -16,7 +16,7 @@ from importlib import resources
 
 import numpy as np
 
-from .integrate import SemiImplicitEuler
+from .integrate import SOLVER_OPTIONS, SemiImplicitEuler
 from .model import Model
 from .reflex import MODES, ReflexController, ReflexGains
 from .walking_start import walking_state
@@ -37,8 +37,7 @@ def load_tuned(mode: str = "trunk_initiated") -> dict:
 # mechanics sub-steps; before 0.5: backward-Euler damping).
 _OPTIONS_BEFORE_THEY_EXISTED = {"fiber_iterations": 0, "normal_contact": "explicit", "mechanics_substeps": 1,
                                 "damping_theta": 1.0}
-#: the ``SemiImplicitEuler`` options a tuned solution records (``solver_options``)
-SOLVER_OPTIONS = tuple(_OPTIONS_BEFORE_THEY_EXISTED)
+assert set(_OPTIONS_BEFORE_THEY_EXISTED) == set(SOLVER_OPTIONS)
 
 
 def solver_options(solution: dict, **overrides) -> dict:
