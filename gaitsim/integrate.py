@@ -295,7 +295,7 @@ def backward_euler_fibers(model: Model, l_old, q_new, act_new, l_guess, dt: floa
     """
     l_mtu, _ = path_geometry(model.paths, q_new)
     mp = model.muscles
-    fl_ref = (fl_old, mus.force_length_exponent(l_old / mp.l_opt))
+    fl_ref = (fl_old, mus.force_length_exponent(l_old * mp.inv_l_opt))
     lce = l_guess
     for _ in range(iterations):  # Newton iterations, each over the whole (n_muscles, B) array
         _, v, dv_dl, _, _ = mus.fiber_dynamics(lce, act_new, l_mtu, mp, fl_ref)

@@ -13,7 +13,7 @@ fields hold the same numbers batch-last, ``(n_elements, B)``, for the hot path.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping
 
 import numpy as np
@@ -81,7 +81,12 @@ def muscle_generalized_forces(arms: np.ndarray, force: np.ndarray) -> np.ndarray
 
 @dataclass(frozen=True)
 class MuscleArrays:
-    """Batch-last muscle parameters, each (n_muscles, B)."""
+    """Batch-last muscle parameters, each (n_muscles, B).
+
+    Derived once from them (not arguments; ``dataclasses.replace`` recomputes them): ``inv_l_opt``
+    (1/m), ``inv_l_slack`` (1/m), ``inv_ref_strain`` (-) and ``tendon_stiffness`` (N/m,
+    ``muscles.tendon_stiffness``). The fibre dynamics multiply by these instead of dividing by the
+    parameters, in both backends (``muscles.fiber_dynamics``)."""
 
     f_max: np.ndarray
     l_opt: np.ndarray
@@ -90,6 +95,19 @@ class MuscleArrays:
     ref_strain: np.ndarray
     pe_factor: np.ndarray
     tau_act: np.ndarray
+    inv_l_opt: np.ndarray = field(init=False, repr=False, compare=False)
+    inv_l_slack: np.ndarray = field(init=False, repr=False, compare=False)
+    inv_ref_strain: np.ndarray = field(init=False, repr=False, compare=False)
+    tendon_stiffness: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        from .muscles import tendon_stiffness
+
+        derived = {"inv_l_opt": 1.0 / self.l_opt, "inv_l_slack": 1.0 / self.l_slack,
+                   "inv_ref_strain": 1.0 / self.ref_strain,
+                   "tendon_stiffness": tendon_stiffness(self.f_max, self.l_slack, self.ref_strain)}
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,10 @@ FV_ECC_SHAPE = 7.56  # factor in the lengthening branch
 _F_SWITCH = FV_N
 _SLOPE_SWITCH = ((FV_N - 1.0) + FV_ECC_SHAPE * FV_K * (FV_N - 1.0)) / (FV_N - 1.0) ** 2
 _DEN_EPS = 1e-6
+#: 1/w and 1/(w/2): the hot path multiplies by these instead of dividing (a division costs several
+#: multiplications' time); the compiled backend uses the same constants, so both round alike
+INV_FL_WIDTH = 1.0 / FL_WIDTH
+INV_HALF_FL_WIDTH = 1.0 / (0.5 * FL_WIDTH)
 #: Taylor coefficients 1/k! (k = 0..9) of ``exp_near``, highest first (Horner order)
 _EXP_TAYLOR = tuple(1.0 / np.prod(np.arange(1.0, k + 1.0)) for k in range(9, -1, -1))
 #: ``exp_near`` scales its argument by 2^-_EXP_SQUARINGS and squares the result back
@@ -64,13 +68,13 @@ def exp_near(d):
 
 def force_length_exponent(l_norm):
     """The exponent c |(l~ - 1)/w|^3 of the force-length factor, f_L = exp(exponent)."""
-    x = (l_norm - 1.0) / FL_WIDTH
+    x = (l_norm - 1.0) * INV_FL_WIDTH
     return FL_C * ((x * np.abs(x)) * x)
 
 
 def force_length(l_norm):
     """Active force-length factor f_L(l~) (dimensionless), l~ = l_ce / l_opt."""
-    x = (np.asarray(l_norm) - 1.0) / FL_WIDTH
+    x = (np.asarray(l_norm) - 1.0) * INV_FL_WIDTH
     return np.exp(FL_C * np.abs(x) ** 3)
 
 
@@ -85,16 +89,19 @@ def force_velocity(v_norm):
 def velocity_from_force_ratio(f_v):
     """Inverse of ``force_velocity``: v~ from f_V >= 0, with a linear branch beyond f_V = N.
 
-    Returns (v~, dv~/df_V).
+    Returns (v~, dv~/df_V). Each branch divides once: its reciprocal denominator serves v~ and
+    its derivative.
     """
     f = np.asarray(f_v, dtype=float)
     fs = np.minimum(f, 1.0)
-    v_short = (fs - 1.0) / (FV_K * fs + 1.0)
-    dv_short = (1.0 + FV_K) / (FV_K * fs + 1.0) ** 2
+    inv_short = 1.0 / (FV_K * fs + 1.0)
+    v_short = (fs - 1.0) * inv_short
+    dv_short = (1.0 + FV_K) * (inv_short * inv_short)
     fl = np.clip(f, 1.0, _F_SWITCH)
     den = (FV_N - 1.0) - FV_ECC_SHAPE * FV_K * (fl - FV_N)
-    v_len = (fl - 1.0) / den
-    dv_len = (den + FV_ECC_SHAPE * FV_K * (fl - 1.0)) / den**2
+    inv_len = 1.0 / den
+    v_len = (fl - 1.0) * inv_len
+    dv_len = (den + FV_ECC_SHAPE * FV_K * (fl - 1.0)) * (inv_len * inv_len)
     v_lin = 1.0 + _SLOPE_SWITCH * (f - _F_SWITCH)
     v = np.where(f <= 1.0, v_short, np.where(f <= _F_SWITCH, v_len, v_lin))
     dv = np.where(f <= 1.0, dv_short, np.where(f <= _F_SWITCH, dv_len, _SLOPE_SWITCH))
@@ -102,25 +109,34 @@ def velocity_from_force_ratio(f_v):
 
 
 def tendon_force(l_se, l_slack, f_max, ref_strain):
-    """Series-elastic (tendon) force (N) and its derivative dF/dl_se (N/m)."""
-    strain = (l_se - l_slack) / l_slack
+    """Series-elastic (tendon) force (N) and its derivative dF/dl_se (N/m).
+
+    Written with the reciprocals ``MuscleArrays`` keeps (``1 / l_slack``, ``1 / ref_strain``,
+    ``tendon_stiffness``): the same values, so both backends round alike."""
+    strain = (l_se - l_slack) * (1.0 / l_slack)
     pos = np.maximum(strain, 0.0)
-    force = f_max * (pos / ref_strain) ** 2
-    stiffness = 2.0 * f_max * pos / (ref_strain**2 * l_slack)
+    r = pos * (1.0 / ref_strain)
+    force = f_max * (r * r)
+    stiffness = pos * tendon_stiffness(f_max, l_slack, ref_strain)
     return force, stiffness
+
+
+def tendon_stiffness(f_max, l_slack, ref_strain):
+    """2 F_max / (eps_ref^2 l_slack) (N/m): dF_SE/dl_se per unit positive strain."""
+    return 2.0 * f_max / ((ref_strain * ref_strain) * l_slack)
 
 
 def parallel_force(l_norm, f_max, stiffness_factor):
     """Parallel elastic force (N) and d/dl~ (N per l_opt)."""
-    x = np.maximum(l_norm - 1.0, 0.0) / FL_WIDTH
+    x = np.maximum(l_norm - 1.0, 0.0) * INV_FL_WIDTH
     k = stiffness_factor * f_max
-    return k * x * x, 2.0 * k * x / FL_WIDTH
+    return k * x * x, 2.0 * k * x * INV_FL_WIDTH
 
 
 def buffer_force(l_norm, f_max):
     """Buffer-element force (N) against over-shortening and d/dl~ (N per l_opt, <= 0)."""
-    x = np.minimum(l_norm - (1.0 - FL_WIDTH), 0.0) / (0.5 * FL_WIDTH)
-    return f_max * x * x, 2.0 * f_max * x / (0.5 * FL_WIDTH)
+    x = np.minimum(l_norm - (1.0 - FL_WIDTH), 0.0) * INV_HALF_FL_WIDTH
+    return f_max * x * x, 2.0 * f_max * x * INV_HALF_FL_WIDTH
 
 
 def fiber_dynamics(l_ce, act, l_mtu, mp, fl_ref=None):
@@ -133,11 +149,11 @@ def fiber_dynamics(l_ce, act, l_mtu, mp, fl_ref=None):
     a libm exp (same value to about 1e-15 for the changes within a step; see ``exp_near``).
     Returns (F_se (N), v_ce (m/s), dv_dl (1/s), f_l, l_norm), each (n_muscles, B).
     """
-    l_norm = l_ce / mp.l_opt
+    l_norm = l_ce * mp.inv_l_opt
     f_se, k_se = tendon_force(l_mtu - l_ce, mp.l_slack, mp.f_max, mp.ref_strain)
     f_pe, dpe = parallel_force(l_norm, mp.f_max, mp.pe_factor)
     f_be, dbe = buffer_force(l_norm, mp.f_max)
-    x = (l_norm - 1.0) / FL_WIDTH
+    x = (l_norm - 1.0) * INV_FL_WIDTH
     x_abs = x * np.abs(x)  # x |x| (products, not a float power: several times faster)
     if fl_ref is None:
         f_l = np.exp(FL_C * (x_abs * x))  # x |x| x = |x|^3
@@ -146,12 +162,13 @@ def fiber_dynamics(l_ce, act, l_mtu, mp, fl_ref=None):
     dfl = f_l * (3.0 * FL_C / FL_WIDTH) * x_abs  # d f_L / d l~
     num = f_se + f_be
     den = act * mp.f_max * f_l + f_pe + _DEN_EPS * mp.f_max
-    ratio = num / den
+    inv_den = 1.0 / den
+    ratio = num * inv_den
     v_norm, dv_dratio = velocity_from_force_ratio(ratio)
     # d(num)/d l_ce and d(den)/d l_ce (l_se = l_mtu - l_ce)
-    dnum = -k_se + dbe / mp.l_opt
-    dden = (act * mp.f_max * dfl + dpe) / mp.l_opt
-    dratio = (dnum * den - num * dden) / (den * den)
+    dnum = -k_se + dbe * mp.inv_l_opt
+    dden = (act * mp.f_max * dfl + dpe) * mp.inv_l_opt
+    dratio = (dnum * den - num * dden) * (inv_den * inv_den)
     scale = mp.v_max * mp.l_opt
     return f_se, v_norm * scale, dv_dratio * dratio * scale, f_l, l_norm
 

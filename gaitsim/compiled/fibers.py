@@ -8,7 +8,7 @@ import numpy as np
 from .. import muscles as mus
 from ..model import MUSCLE_PAIRS, PAIR_COORD_INDEX, Model
 from ._numba import njit, numba, require
-from .physics import _FL_C, _FL_W, kernel_forces
+from .physics import _FL_C, _INV_W, kernel_forces
 
 _T = mus._EXP_TAYLOR  # Taylor coefficients of muscles.exp_near, highest first
 _EXP_SCALE = 0.5**mus._EXP_SQUARINGS
@@ -36,8 +36,8 @@ if numba is not None:
 
     @njit(cache=True, error_model="numpy")
     def _fiber_newton_kernel(x, new, fl_old, i_q, i_act, i_lce, dt, iterations, pair_coord, arm_cos, arm_sin,
-                             arm_const, length_const, l_ref, muscle_pairs, f_max, l_opt, l_slack, v_max, ref_strain,
-                             pe_factor, cq, sq):
+                             arm_const, length_const, l_ref, muscle_pairs, f_max, l_opt, l_slack, v_max, pe_factor,
+                             inv_l_opt, inv_l_slack, inv_ref_strain, tendon_k, cq, sq):
         # batch innermost in every loop (SIMD across walkers);
         # the Newton iterations are the outer loop, so each inner loop stays vectorizable.
         # cq, sq: out, cos and sin of the new coordinates (the next force evaluation takes them).
@@ -68,19 +68,21 @@ if numba is not None:
         l0 = np.empty(nb)
         e0 = np.empty(nb)
         for m in range(n_mus):
-            lo, fm, ls, ref, pe, vm, lmm, fl0 = (l_opt[m], f_max[m], l_slack[m], ref_strain[m], pe_factor[m],
-                                                 v_max[m], lm[m], fl_old[m])
+            lo, ilo, fm, ls, ils, iref, tk, pe, vm, lmm, fl0 = (
+                l_opt[m], inv_l_opt[m], f_max[m], l_slack[m], inv_l_slack[m], inv_ref_strain[m], tendon_k[m],
+                pe_factor[m], v_max[m], lm[m], fl_old[m])
             for b in range(nb):  # local rows: the loops below then touch no array they write elsewhere
                 lce[b] = new[i_lce + m, b]
                 act[b] = new[i_act + m, b]
                 l0[b] = x[i_lce + m, b]
-                xx = (l0[b] / lo[b] - 1.0) / _FL_W
+                xx = (l0[b] * ilo[b] - 1.0) * _INV_W
                 e0[b] = _FL_C * ((xx * abs(xx)) * xx)
             for _ in range(iterations):
                 for b in range(nb):  # f_L carried from the step's start: no libm call, so SIMD
-                    xx = (lce[b] / lo[b] - 1.0) / _FL_W
+                    xx = (lce[b] * ilo[b] - 1.0) * _INV_W
                     fl = fl0[b] * _exp_near(_FL_C * ((xx * abs(xx)) * xx) - e0[b])
-                    _, v, dv = _ce_state(lce[b], act[b], lmm[b], lo[b], fm[b], ls[b], ref[b], pe[b], vm[b], fl)
+                    _, v, dv = _ce_state(lce[b], act[b], lmm[b], lo[b], ilo[b], fm[b], ls[b], ils[b], iref[b], tk[b],
+                                         pe[b], vm[b], fl)
                     lce[b] = lce[b] - (lce[b] - l0[b] - dt * v) / (1.0 - dt * min(dv, 0.0))
             for b in range(nb):
                 new[i_lce + m, b] = lce[b]
@@ -100,5 +102,6 @@ def fiber_newton(model: Model, x, new, fs, dt: float, blocks: dict, iterations: 
     _fiber_newton_kernel(x, new, kernel_forces(fs).fl, blocks["q"].start, blocks["activation"].start,
                          blocks["fiber_length"].start, float(dt), int(iterations), PAIR_COORD_INDEX, pp.arm_cos,
                          pp.arm_sin, pp.arm_const, pp.length_const, pp.l_ref, MUSCLE_PAIRS, mp.f_max, mp.l_opt,
-                         mp.l_slack, mp.v_max, mp.ref_strain, mp.pe_factor, cq, sq)
+                         mp.l_slack, mp.v_max, mp.pe_factor, mp.inv_l_opt, mp.inv_l_slack, mp.inv_ref_strain,
+                         mp.tendon_stiffness, cq, sq)
     return cq, sq

@@ -94,6 +94,7 @@ def _mass_matrix_zeros():
 _READ_ROW, _READ_COL = _factor_entries()
 _ZERO_ROW, _ZERO_COL = _mass_matrix_zeros()
 _FL_W = mus.FL_WIDTH
+_INV_W, _INV_HW = mus.INV_FL_WIDTH, mus.INV_HALF_FL_WIDTH
 _FL_C = mus.FL_C
 _N = mus.FV_N
 _K = mus.FV_K
@@ -142,45 +143,50 @@ if numba is not None:
                 out[row, b] += src[ik, b]
 
     @njit(cache=True, inline="always", error_model="numpy")
-    def _ce_state(lce, act, lm, lo, fm, ls, ref, pe, vmax, fl):
+    def _ce_state(lce, act, lm, lo, ilo, fm, ls, ils, iref, tk, pe, vmax, fl):
         """(tendon force F_se (N), v_ce (m/s), dv_ce/dl_ce (1/s)) of one muscle: ``muscles.fiber_dynamics``
-        term by term, given its force-length factor ``fl`` (the exp is taken in a loop of its own)."""
-        ln = lce / lo
-        strain = ((lm - lce) - ls) / ls
+        term by term, given its force-length factor ``fl`` (the exp is taken in a loop of its own).
+        ilo, ils, iref, tk: ``MuscleArrays.inv_l_opt``, ``inv_l_slack``, ``inv_ref_strain``,
+        ``tendon_stiffness`` (multiplications where the numpy code multiplies by the same values)."""
+        ln = lce * ilo
+        strain = ((lm - lce) - ls) * ils
         sp = max(strain, 0.0)
-        r = sp / ref
+        r = sp * iref
         fse = fm * (r * r)
-        kse = 2.0 * fm * sp / ((ref * ref) * ls)
-        xp = max(ln - 1.0, 0.0) / _FL_W
+        kse = sp * tk
+        xp = max(ln - 1.0, 0.0) * _INV_W
         kp = pe * fm
         fpe = kp * xp * xp
-        dpe = 2.0 * kp * xp / _FL_W
-        xb = min(ln - (1.0 - _FL_W), 0.0) / (0.5 * _FL_W)
+        dpe = 2.0 * kp * xp * _INV_W
+        xb = min(ln - (1.0 - _FL_W), 0.0) * _INV_HW
         fbe = fm * xb * xb
-        dbe = 2.0 * fm * xb / (0.5 * _FL_W)
-        x = (ln - 1.0) / _FL_W
+        dbe = 2.0 * fm * xb * _INV_HW
+        x = (ln - 1.0) * _INV_W
         xa = x * abs(x)
         dfl = fl * (3.0 * _FL_C / _FL_W) * xa
         num = fse + fbe
         den = act * fm * fl + fpe + _EPS * fm
-        ratio = num / den
+        inv_den = 1.0 / den
+        ratio = num * inv_den
         # the three branches of muscles.velocity_from_force_ratio, all evaluated and then selected
         # (branch-free, so the loops that inline this vectorize)
         fs_ = min(ratio, 1.0)
-        v1 = (fs_ - 1.0) / (_K * fs_ + 1.0)
-        dv1 = (1.0 + _K) / ((_K * fs_ + 1.0) * (_K * fs_ + 1.0))
+        i1 = 1.0 / (_K * fs_ + 1.0)
+        v1 = (fs_ - 1.0) * i1
+        dv1 = (1.0 + _K) * (i1 * i1)
         fc = min(max(ratio, 1.0), _N)
         d2 = (_N - 1.0) - _EK * (fc - _N)
-        v2 = (fc - 1.0) / d2
-        dv2 = (d2 + _EK * (fc - 1.0)) / (d2 * d2)
+        i2 = 1.0 / d2
+        v2 = (fc - 1.0) * i2
+        dv2 = (d2 + _EK * (fc - 1.0)) * (i2 * i2)
         v3 = 1.0 + _SLOPE * (ratio - _N)
         short = ratio <= 1.0
         mid = ratio <= _N
         vn = v1 if short else (v2 if mid else v3)
         dvn = dv1 if short else (dv2 if mid else _SLOPE)
-        dnum = -kse + dbe / lo
-        dden = (act * fm * dfl + dpe) / lo
-        dratio = (dnum * den - num * dden) / (den * den)
+        dnum = -kse + dbe * ilo
+        dden = (act * fm * dfl + dpe) * ilo
+        dratio = (dnum * den - num * dden) * (inv_den * inv_den)
         scale = vmax * lo
         return fse, vn * scale, dvn * dratio * scale
 
@@ -189,7 +195,7 @@ if numba is not None:
                        mass_total, w, A_pair, B_pair, A_diag, leg_links, gravity, pair_j, pair_k, bias_terms,
                        pair_coord, arm_cos, arm_sin, arm_const, length_const, l_ref, muscle_pairs, coord_pairs,
                        pair_muscle,
-                       f_max, l_opt, l_slack, v_max, ref_strain, pe_factor,
+                       f_max, l_opt, l_slack, v_max, pe_factor, inv_l_opt, inv_l_slack, inv_ref_strain, tendon_k,
                        sphere_x, sphere_y, radius, k_n, v_n, k_t, v_t, mu_stick, mu_slide, v_stick, v_reg,
                        lim_lo, lim_hi, lim_k, lim_w,
                        use_muscles, use_contact, use_limits, regularized,
@@ -308,15 +314,16 @@ if numba is not None:
                 _gather_sum(dl, muscle_pairs[m], l_mtu, m)
                 for b in range(nb):
                     l_mtu[m, b] = l_ref[m, b] + l_mtu[m, b]
-                    x = (lce[m, b] / l_opt[m, b] - 1.0) / _FL_W
+                    x = (lce[m, b] * inv_l_opt[m, b] - 1.0) * _INV_W
                     f_l[m, b] = _FL_C * ((x * abs(x)) * x)  # exponent; exp taken below
                 for b in range(nb):  # libm exp: its own loop
                     f_l[m, b] = np.exp(f_l[m, b])
                 for b in range(nb):
-                    lo = l_opt[m, b]
-                    l_norm[m, b] = lce[m, b] / lo
-                    fse, v, dv = _ce_state(lce[m, b], act[m, b], l_mtu[m, b], lo, f_max[m, b], l_slack[m, b],
-                                           ref_strain[m, b], pe_factor[m, b], v_max[m, b], f_l[m, b])
+                    ilo = inv_l_opt[m, b]
+                    l_norm[m, b] = lce[m, b] * ilo
+                    fse, v, dv = _ce_state(lce[m, b], act[m, b], l_mtu[m, b], l_opt[m, b], ilo, f_max[m, b],
+                                           l_slack[m, b], inv_l_slack[m, b], inv_ref_strain[m, b], tendon_k[m, b],
+                                           pe_factor[m, b], v_max[m, b], f_l[m, b])
                     f_se[m, b] = fse
                     v_ce[m, b] = v
                     dv_dl[m, b] = dv
@@ -615,7 +622,8 @@ def model_arrays(model: Model) -> tuple:
     return (sk.mass_total, sk.w, sk.A_pair, sk.B_pair, sk.A_diag, sk.leg_links, sk.gravity, PAIR_J, PAIR_K,
             BIAS_TERMS, PAIR_COORD_INDEX, pp.arm_cos, pp.arm_sin, pp.arm_const, pp.length_const, pp.l_ref,
             MUSCLE_PAIRS, COORD_PAIRS, PAIR_MUSCLE_INDEX,
-            mp.f_max, mp.l_opt, mp.l_slack, mp.v_max, mp.ref_strain, mp.pe_factor,
+            mp.f_max, mp.l_opt, mp.l_slack, mp.v_max, mp.pe_factor, mp.inv_l_opt, mp.inv_l_slack, mp.inv_ref_strain,
+            mp.tendon_stiffness,
             cp.sphere_x, cp.sphere_y, cp.radius, cp.normal_stiffness, cp.normal_damping_velocity,
             cp.tangential_stiffness, cp.tangential_damping_velocity, cp.stick_friction, cp.slide_friction,
             cp.stick_velocity, cp.regularization_velocity,
