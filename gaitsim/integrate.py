@@ -98,6 +98,7 @@ class _Backend(NamedTuple):
     update: Callable | None
     fiber_newton: Callable | None
     substeps: Callable | None
+    health: Callable
 
 
 @lru_cache(maxsize=None)
@@ -107,8 +108,22 @@ def _backend_functions(backend: str) -> _Backend:
         from . import compiled
 
         return _Backend(compiled.evaluate_forces, compiled.accelerations, compiled.normal_contact_active_set,
-                        compiled.update_state, compiled.fiber_newton, compiled.mechanics_substeps)
-    return _Backend(evaluate_forces, accelerations, normal_contact_active_set, None, None, None)
+                        compiled.update_state, compiled.fiber_newton, compiled.mechanics_substeps,
+                        compiled.walker_health)
+    return _Backend(evaluate_forces, accelerations, normal_contact_active_set, None, None, None, walker_health)
+
+
+def walker_health(new: np.ndarray, qdot_rows: slice, fall_height: float):
+    """(finite, bad), each (B,) bool, of the new physical states ``new`` (n_phys, B): ``finite``
+    when every entry is finite and every speed (rows ``qdot_rows``) is below ``MAX_SPEED`` in
+    magnitude; ``bad`` when not finite or the pelvis height (row 1, m) is below ``fall_height``.
+
+    Finiteness is read from the column sum (finite iff every entry is, barring an overflow to
+    inf, itself a divergence): one reduction instead of an isfinite pass and an all().
+    """
+    qd_new = new[qdot_rows]
+    finite = np.isfinite(new.sum(axis=0)) & (qd_new.max(axis=0) < MAX_SPEED) & (qd_new.min(axis=0) > -MAX_SPEED)
+    return finite, ~finite | (new[1] < fall_height)
 
 
 @dataclass(frozen=True)
@@ -188,9 +203,10 @@ class SemiImplicitEuler:
              dt: float, carry: dict | None = None):
         """One step from the physical state x (n_phys, B); the controller may update ``memory`` in place.
 
-        carry: optional dict kept by the caller across steps: the compiled fibre update leaves the
-        cos and sin of the new coordinates there, and the next step's force evaluation takes them
-        when it starts from exactly that state array (``carry["state"] is x``)."""
+        carry: optional dict kept by the caller across the steps of one run (one model, one dt): the
+        compiled fibre update leaves the cos and sin of the new coordinates there, and the next
+        step's force evaluation takes them when it starts from exactly that state array
+        (``carry["state"] is x``); the compiled update keeps the activation decay there."""
         blk = layout.blocks
         q, qd = x[blk["q"]], x[blk["qdot"]]
         act, lce = x[blk["activation"]], x[blk["fiber_length"]]
@@ -208,7 +224,12 @@ class SemiImplicitEuler:
         else:
             mechanics, qdd = None, self._accelerations(model, fs, out, dt, be)
         if be.update is not None:
-            new = be.update(model, x, fs, out.excitation, qdd, dt, blk)
+            decay = None  # exp(-dt / tau_act): fixed over a run, so taken once per run (carry)
+            if carry is not None:
+                decay = carry.get("activation_decay")
+                if decay is None:
+                    decay = carry["activation_decay"] = np.exp(-dt / model.muscles.tau_act)
+            new = be.update(model, x, fs, out.excitation, qdd, dt, blk, decay)
             if mechanics is not None:  # the sub-stepped coordinates and contact state replace the update's
                 _put_mechanics(new, blk, mechanics)
             if self.fiber_iterations:
@@ -390,6 +411,7 @@ def simulate(
     all_alive = np.ones(b, dtype=bool)
     any_failed = False  # until a walker fails, the per-step bookkeeping is one check
     carry: dict = {}  # what one step hands to the next (SemiImplicitEuler.step)
+    health = _backend_functions(getattr(solver, "backend", "numpy")).health  # (finite, bad) per walker
     try:
         for n in range(n_steps):
             new, fs, out = solver.step(model, t, x, mem, layout, controller, dt, carry)
@@ -397,12 +419,7 @@ def simulate(
                 mem = out.memory
             recorder.record(n, t, x, fs, out, (status == STATUS_OK) if any_failed else all_alive)
             t_new = t0 + (n + 1) * dt
-            # the column sum is finite iff every entry is (barring overflow to inf, itself a divergence);
-            # one reduction instead of an isfinite pass and an all()
-            qd_new = new[blk["qdot"]]
-            finite = (np.isfinite(new.sum(axis=0)) & (qd_new.max(axis=0) < MAX_SPEED)
-                      & (qd_new.min(axis=0) > -MAX_SPEED))
-            bad = ~finite | (new[1] < fall_height)
+            finite, bad = health(new, blk["qdot"], fall_height)
             if any_failed or bad.any():
                 alive = status == STATUS_OK
                 newly_bad = alive & bad

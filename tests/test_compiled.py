@@ -235,3 +235,27 @@ def test_substep_kernel_equals_the_python_loop_of_kernels(monkeypatch):
     np.testing.assert_array_equal(fused["q"], looped["q"])
     np.testing.assert_array_equal(fused["grf"], looped["grf"])
     np.testing.assert_array_equal(fused.final_state, looped.final_state)
+
+
+def test_compiled_walker_health_equals_numpy():
+    """The one-pass compiled check flags the same walkers as numpy's reductions: non-finite entries
+    anywhere, speeds at or beyond MAX_SPEED, pelvis below the fall height, and overflowing sums."""
+    from gaitsim.integrate import MAX_SPEED, walker_health
+
+    rng = np.random.default_rng(5)
+    n_phys, b = StateLayout(0).size, 41
+    qd_rows = StateLayout(0).blocks["qdot"]
+    flagged = 0
+    for _ in range(100):
+        new = rng.normal(0.0, 1.0, (n_phys, b))
+        new[qd_rows] *= rng.choice([1.0, 0.5 * MAX_SPEED, 2.0 * MAX_SPEED], size=(10, b), p=[0.9, 0.05, 0.05])
+        new[1] = rng.uniform(0.3, 1.1, b)
+        for _ in range(3):
+            new[rng.integers(n_phys), rng.integers(b)] = rng.choice([np.nan, np.inf, -np.inf, 1e308, MAX_SPEED])
+        with np.errstate(over="ignore", invalid="ignore"):  # the sums overflow on purpose
+            want = walker_health(new, qd_rows, 0.4)
+        have = compiled.walker_health(new, qd_rows, 0.4)
+        np.testing.assert_array_equal(have[0], want[0])
+        np.testing.assert_array_equal(have[1], want[1])
+        flagged += int(want[1].sum())
+    assert 0 < flagged < 100 * b  # the cases exercise both outcomes

@@ -48,7 +48,8 @@ from .fibers import fiber_newton
 from .physics import accelerations, evaluate_forces
 from .reflex import reflex_excitation
 from .substeps import mechanics_substeps
-from .update import update_state
+from .update import update_state, walker_health
 
 __all__ = ["BACKENDS", "accelerations", "available", "check_backend", "evaluate_forces", "fiber_newton",
-           "mechanics_substeps", "normal_contact_active_set", "reflex_excitation", "require", "update_state"]
+           "mechanics_substeps", "normal_contact_active_set", "reflex_excitation", "require", "update_state",
+           "walker_health"]

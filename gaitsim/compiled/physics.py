@@ -515,6 +515,7 @@ if numba is not None:
         Q = np.empty((10, ld))
         A = np.empty((10, 10, ld))
         dvec = np.empty((10, ld))
+        dinv = np.empty((10, ld))
         for c in range(10):
             for b in range(nb):
                 tau[c, b] = (mmom[c, b] + lim_m[c, b]) + torque[c, b]
@@ -560,7 +561,8 @@ if numba is not None:
                 _add_contact_damping(A, jac, cn, ct, dt, nb)
         # LDL^T solve of A x = bias + Q (A symmetric positive definite) in the leaves-first order of
         # _tree_elimination, over the factor's non-zero entries only; batch innermost. L[i, j] is kept
-        # in A[i, j] (i eliminated after j), D in dvec.
+        # in A[i, j] (i eliminated after j), D in dvec and 1/D in dinv (one division per pivot; the
+        # factor's entries and the back substitution multiply by it).
         rhs = Q
         for i in range(10):
             for b in range(nb):
@@ -575,6 +577,8 @@ if numba is not None:
                 k = _ELIM_K[t]
                 for b in range(nb):
                     dvec[j, b] -= A[j, k, b] * A[j, k, b] * dvec[k, b]
+            for b in range(nb):
+                dinv[j, b] = 1.0 / dvec[j, b]
             for r in range(_ELIM_R_START[s], _ELIM_R_START[s + 1]):
                 i = _ELIM_ROWS[r]
                 for t in range(_ELIM_U_START[u], _ELIM_U_START[u + 1]):
@@ -582,7 +586,7 @@ if numba is not None:
                     for b in range(nb):
                         A[i, j, b] -= A[i, k, b] * A[j, k, b] * dvec[k, b]
                 for b in range(nb):
-                    A[i, j, b] = A[i, j, b] / dvec[j, b]
+                    A[i, j, b] = A[i, j, b] * dinv[j, b]
                 u += 1
         for s in range(10):  # L y = rhs
             j = _ELIM_ORDER[s]
@@ -593,7 +597,7 @@ if numba is not None:
         for s in range(9, -1, -1):  # L^T x = D^-1 y
             j = _ELIM_ORDER[s]
             for b in range(nb):
-                rhs[j, b] = rhs[j, b] / dvec[j, b]
+                rhs[j, b] = rhs[j, b] * dinv[j, b]
             for r in range(_ELIM_R_START[s], _ELIM_R_START[s + 1]):
                 i = _ELIM_ROWS[r]
                 for b in range(nb):

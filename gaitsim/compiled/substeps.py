@@ -29,6 +29,19 @@ from .physics import (
 )
 
 _MOMENT = FORCE_FIELDS.index("muscle_moment")  # position of the muscles' generalized forces in a force tuple
+_SCRATCH: dict = {}  # the sub-steps' force arrays, one set, kept for the next call with the same shapes
+
+
+def _scratch_force_arrays(model: Model, nb: int) -> tuple:
+    """``new_force_arrays(model, nb)``, allocated once per shape and then reused: the kernel
+    overwrites them at every sub-step and nothing outside it reads them (24 allocations fewer per
+    step). The kernels hold the GIL, so two threads never share them at once."""
+    key = (model.paths.l_ref.shape[0], model.paths.arm_cos.shape[0], nb)
+    arrays = _SCRATCH.get(key)
+    if arrays is None:
+        _SCRATCH.clear()
+        arrays = _SCRATCH[key] = new_force_arrays(model, nb)
+    return arrays
 
 if numba is not None:
 
@@ -148,7 +161,7 @@ def mechanics_substeps(model: Model, fs, out, act, lce, h: float, n_sub: int, ac
     damping_step = h if damping_step is None else damping_step
     _substeps_kernel(int(n_sub), float(h), float(damping_step), q, qd, act, lce, anchor, mode,
                      np.ascontiguousarray(fs.qdot), torque, damping, continue_torque, model_arrays(model),
-                     model_flags(model, muscles=False), first, new_force_arrays(model, nb), bool(active_set),
+                     model_flags(model, muscles=False), first, _scratch_force_arrays(model, nb), bool(active_set),
                      cp.radius, cp.normal_stiffness, cp.normal_damping_velocity, _PARENT_OF, _NO_TRIG[0], qdd)
     return (q, qd, anchor, mode), qdd
 

@@ -32,6 +32,36 @@ if numba is not None:
                 new[i_anchor + k, b] = anchor[k // 2, k % 2, b]
                 new[i_mode + k, b] = mode[k // 2, k % 2, b]
 
+    @njit(cache=True, error_model="numpy")
+    def _health_kernel(new, i_qd, fall_height, max_speed, finite, bad):
+        n_rows, nb = new.shape
+        total = np.empty(nb)
+        speed_ok = np.ones(nb, dtype=np.bool_)
+        for b in range(nb):
+            total[b] = new[0, b]
+        for r in range(1, n_rows):  # row after row, as numpy's sum(axis=0)
+            for b in range(nb):
+                total[b] += new[r, b]
+        for i in range(10):
+            for b in range(nb):
+                v = new[i_qd + i, b]
+                speed_ok[b] = speed_ok[b] and (v < max_speed) and (v > -max_speed)
+        for b in range(nb):
+            ok = (total[b] - total[b] == 0.0) and speed_ok[b]  # x - x is 0 iff x is finite
+            finite[b] = ok
+            bad[b] = (not ok) or (new[1, b] < fall_height)
+
+
+def walker_health(new, qdot_rows: slice, fall_height: float):
+    """Compiled ``integrate.walker_health`` (same arguments and result): one pass instead of
+    numpy's four reductions."""
+    from ..integrate import MAX_SPEED  # (imported here: integrate imports this package)
+
+    nb = new.shape[1]
+    finite, bad = np.empty(nb, dtype=np.bool_), np.empty(nb, dtype=np.bool_)
+    _health_kernel(new, qdot_rows.start, float(fall_height), MAX_SPEED, finite, bad)
+    return finite, bad
+
 
 _DECAY_CACHE: list = []  # [(tau_act copy, dt, exp(-dt / tau_act))], one entry
 
@@ -48,10 +78,13 @@ def _activation_decay(tau_act: np.ndarray, dt: float) -> np.ndarray:
     return decay
 
 
-def update_state(model: Model, x, fs, excitation, qdd, dt: float, blocks: dict) -> np.ndarray:
-    """Compiled state update of ``integrate.SemiImplicitEuler.step`` (returns the new physical state)."""
+def update_state(model: Model, x, fs, excitation, qdd, dt: float, blocks: dict, decay=None) -> np.ndarray:
+    """Compiled state update of ``integrate.SemiImplicitEuler.step`` (returns the new physical state).
+
+    decay: optional ``exp(-dt / tau_act)`` (n_muscles, B), when the caller keeps it over a run."""
     new = np.empty_like(x)
-    decay = _activation_decay(model.muscles.tau_act, float(dt))
+    if decay is None:
+        decay = _activation_decay(model.muscles.tau_act, float(dt))
     exc = excitation
     if not (isinstance(exc, np.ndarray) and exc.shape == fs.force.shape and exc.dtype == np.float64
             and exc.flags.c_contiguous):
