@@ -206,7 +206,9 @@ class SemiImplicitEuler:
         carry: optional dict kept by the caller across the steps of one run (one model, one dt): the
         compiled fibre update leaves the cos and sin of the new coordinates there, and the next
         step's force evaluation takes them when it starts from exactly that state array
-        (``carry["state"] is x``); the compiled update keeps the activation decay there."""
+        (``carry["state"] is x``); the compiled backend keeps the activation decay there, and two
+        sets of output arrays that the steps use in turn (``compiled.update.StepBuffers``): with a
+        carry, the returned forces and state are overwritten two steps later."""
         blk = layout.blocks
         q, qd = x[blk["q"]], x[blk["qdot"]]
         act, lce = x[blk["activation"]], x[blk["fiber_length"]]
@@ -214,10 +216,18 @@ class SemiImplicitEuler:
         anchor = x[blk["anchor"]].reshape(2, 2, nb)
         mode = x[blk["mode"]].reshape(2, 2, nb)
         be = _backend_functions(self.backend)
+        buffers = None
+        if carry is not None and be.update is not None:  # compiled: output arrays reused over the run
+            buffers = carry.get("buffers")
+            if buffers is None:
+                from .compiled.update import StepBuffers
+
+                buffers = carry["buffers"] = StepBuffers(model, x)
+        kw = {} if buffers is None else {"outputs": buffers.forces()}
         if carry is not None and carry.get("state") is x:
-            fs = be.forces(model, q, qd, act, lce, anchor, mode, trig=carry["trig"])
+            fs = be.forces(model, q, qd, act, lce, anchor, mode, trig=carry["trig"], **kw)
         else:
-            fs = be.forces(model, q, qd, act, lce, anchor, mode)
+            fs = be.forces(model, q, qd, act, lce, anchor, mode, **kw)
         out = controller(t, fs, memory)
         if self.mechanics_substeps > 1:  # multirate: the update's q, qdot and contact rows are then replaced
             mechanics, qdd = self._substeps(model, fs, out, act, lce, dt, be)
@@ -229,7 +239,8 @@ class SemiImplicitEuler:
                 decay = carry.get("activation_decay")
                 if decay is None:
                     decay = carry["activation_decay"] = np.exp(-dt / model.muscles.tau_act)
-            new = be.update(model, x, fs, out.excitation, qdd, dt, blk, decay)
+            new = be.update(model, x, fs, out.excitation, qdd, dt, blk, decay,
+                            None if buffers is None else buffers.state(x))
             if mechanics is not None:  # the sub-stepped coordinates and contact state replace the update's
                 _put_mechanics(new, blk, mechanics)
             if self.fiber_iterations:

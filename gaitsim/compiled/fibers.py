@@ -47,7 +47,9 @@ if numba is not None:
         for c in range(10):
             for b in range(nb):
                 sq[c, b], cq[c, b] = _sin_cos(new[i_q + c, b])
-        dl = np.zeros((n_mp + 1, nb))  # last row: the zero that pads muscle_pairs
+        dl = np.empty((n_mp + 1, nb))  # last row: the zero that pads muscle_pairs
+        for b in range(nb):
+            dl[n_mp, b] = 0.0
         for p in range(n_mp):
             c = pair_coord[p]
             for b in range(nb):

@@ -664,21 +664,33 @@ def force_arrays(fs) -> tuple:
     return tuple(getattr(k, name) for name in FORCE_FIELDS)
 
 
+_ZEROS: dict = {}  # nb -> zeros (10, nb): what actuator_rows gives for None
+
+
 def actuator_rows(values, nb: int) -> np.ndarray:
-    """Actuator torques or damping (10, B) as a C-contiguous array for the kernels; zeros for None."""
+    """Actuator torques or damping (10, B) as a C-contiguous array for the kernels; zeros for None
+    (one array per batch size, kept: the kernels only read these rows; left writeable, since a
+    read-only array would make numba compile every kernel that takes it a second time)."""
     if values is None:
-        return np.zeros((10, nb))
+        zeros = _ZEROS.get(nb)
+        if zeros is None:
+            _ZEROS.clear()
+            zeros = _ZEROS[nb] = np.zeros((10, nb))
+        return zeros
     return np.ascontiguousarray(np.broadcast_to(values, (10, nb)))
 
 
-def evaluate_forces(model: Model, q, qdot, act, lce, anchor, mode, muscles: bool = True, trig=None):
+def evaluate_forces(model: Model, q, qdot, act, lce, anchor, mode, muscles: bool = True, trig=None, outputs=None):
     """Compiled ``dynamics.evaluate_forces`` (same arguments, same ``ForceState``).
 
     trig: optional ``(cos q, sin q)``, (10, B) each, already computed for these coordinates
-    (``fiber_newton`` returns them for the state it updates); saves 10 sine-cosine pairs per walker."""
+    (``fiber_newton`` returns them for the state it updates); saves 10 sine-cosine pairs per walker.
+    outputs: optional arrays from ``new_force_arrays(model, B)`` to write into (overwritten; the
+    returned ``ForceState`` views them), instead of new ones."""
     require()
     nb = q.shape[1]
-    outputs = new_force_arrays(model, nb)  # padded rows (see _numba.row_length); the kernels get the full arrays
+    if outputs is None:  # padded rows (see _numba.row_length); the kernels get the full arrays
+        outputs = new_force_arrays(model, nb)
     _forces_kernel(q, qdot, act, lce, anchor, mode, *model_arrays(model), *model_flags(model, muscles), *outputs,
                    trig is not None, *(_NO_TRIG if trig is None else trig))
     full = ForceState(q, qdot, *outputs)
