@@ -223,7 +223,9 @@ class SemiImplicitEuler:
                 from .compiled.update import StepBuffers
 
                 buffers = carry["buffers"] = StepBuffers(model, x)
-        kw = {} if buffers is None else {"outputs": buffers.forces()}
+        kw = {}
+        if buffers is not None:
+            kw["outputs"], kw["outputs_zeroed"] = buffers.forces()
         if carry is not None and carry.get("state") is x:
             fs = be.forces(model, q, qd, act, lce, anchor, mode, trig=carry["trig"], **kw)
         else:

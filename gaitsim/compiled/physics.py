@@ -200,10 +200,13 @@ if numba is not None:
                        lim_lo, lim_hi, lim_k, lim_w,
                        use_muscles, use_contact, use_limits, regularized,
                        psi, psidot, M, bias, l_mtu, arms, f_se, v_ce, dv_dl, f_l, l_norm, mmom,
-                       pos, vel, jac, fn, ft, cn, ct, anchor, mode, lim_m, lim_d, have_trig, trig_cos, trig_sin):
+                       pos, vel, jac, fn, ft, cn, ct, anchor, mode, lim_m, lim_d, have_trig, trig_cos, trig_sin,
+                       write_zeros):
         # Every stage is a loop over the batch innermost, on rows that are contiguous in the
         # batch: the compiler vectorizes these loops across walkers (SIMD), which the scalar
         # walker-by-walker form could not. Per walker the arithmetic is the numpy reference's.
+        # write_zeros False: the mass matrix's structural zeros and, without muscles, the muscle
+        # outputs are left as they are (the sub-steps' own arrays: zeroed once, never read).
         nb = q.shape[1]
         ld = _row_length(nb)  # padded rows of the temporaries (cache sets)
         n_pair = pair_j.shape[0]
@@ -253,8 +256,8 @@ if numba is not None:
                 thd2[i, b] = psidot[2 + i, b] * psidot[2 + i, b]
                 mx[i, b] = -w[0, i, b] * sn[i, b] - w[1, i, b] * cs[i, b]
                 my[i, b] = w[0, i, b] * cs[i, b] - w[1, i, b] * sn[i, b]
-        for e in range(_ZERO_ROW.shape[0]):  # the structural zeros; every other entry is written below
-            r, c = _ZERO_ROW[e], _ZERO_COL[e]
+        for e in range(_ZERO_ROW.shape[0] if write_zeros else 0):  # the structural zeros; every other
+            r, c = _ZERO_ROW[e], _ZERO_COL[e]                       # entry is written below
             for b in range(nb):
                 M[r, c, b] = 0.0
         for b in range(nb):
@@ -333,7 +336,7 @@ if numba is not None:
                     tq[p, b] = arms[p, b] * f_se[pm, b]
             for c in range(10):
                 _gather_sum(tq, coord_pairs[c], mmom, c)
-        else:
+        elif write_zeros:
             for m in range(n_mus):
                 for b in range(nb):
                     l_mtu[m, b] = 0.0
@@ -680,19 +683,22 @@ def actuator_rows(values, nb: int) -> np.ndarray:
     return np.ascontiguousarray(np.broadcast_to(values, (10, nb)))
 
 
-def evaluate_forces(model: Model, q, qdot, act, lce, anchor, mode, muscles: bool = True, trig=None, outputs=None):
+def evaluate_forces(model: Model, q, qdot, act, lce, anchor, mode, muscles: bool = True, trig=None, outputs=None,
+                    outputs_zeroed: bool = False):
     """Compiled ``dynamics.evaluate_forces`` (same arguments, same ``ForceState``).
 
     trig: optional ``(cos q, sin q)``, (10, B) each, already computed for these coordinates
     (``fiber_newton`` returns them for the state it updates); saves 10 sine-cosine pairs per walker.
     outputs: optional arrays from ``new_force_arrays(model, B)`` to write into (overwritten; the
-    returned ``ForceState`` views them), instead of new ones."""
+    returned ``ForceState`` views them), instead of new ones. outputs_zeroed: they already hold
+    what this call would write as constant zeros (they were filled by an earlier call with the same
+    ``muscles``): the mass matrix's 32 structural zeros are then not written again."""
     require()
     nb = q.shape[1]
     if outputs is None:  # padded rows (see _numba.row_length); the kernels get the full arrays
         outputs = new_force_arrays(model, nb)
     _forces_kernel(q, qdot, act, lce, anchor, mode, *model_arrays(model), *model_flags(model, muscles), *outputs,
-                   trig is not None, *(_NO_TRIG if trig is None else trig))
+                   trig is not None, *(_NO_TRIG if trig is None else trig), not outputs_zeroed)
     full = ForceState(q, qdot, *outputs)
     if row_length(nb) == nb:
         return full

@@ -33,14 +33,18 @@ _SCRATCH: dict = {}  # the sub-steps' force arrays, one set, kept for the next c
 
 
 def _scratch_force_arrays(model: Model, nb: int) -> tuple:
-    """``new_force_arrays(model, nb)``, allocated once per shape and then reused: the kernel
-    overwrites them at every sub-step and nothing outside it reads them (24 allocations fewer per
-    step). The kernels hold the GIL, so two threads never share them at once."""
+    """``new_force_arrays(model, nb)``, allocated and zeroed once per shape and then reused: the
+    kernel overwrites them at every sub-step and nothing outside it reads them (24 allocations
+    fewer per step). The force kernel leaves the mass matrix's structural zeros and the unused
+    muscle rows alone here (``write_zeros=False``), so they keep the zeros of the allocation. The
+    kernels hold the GIL, so two threads never share them at once."""
     key = (model.paths.l_ref.shape[0], model.paths.arm_cos.shape[0], nb)
     arrays = _SCRATCH.get(key)
     if arrays is None:
         _SCRATCH.clear()
         arrays = _SCRATCH[key] = new_force_arrays(model, nb)
+        for a in arrays:
+            a.fill(0.0)
     return arrays
 
 if numba is not None:
@@ -134,7 +138,7 @@ if numba is not None:
         _mechanics_substep(first, h, hd, q, qd, anchor, mode, qd0, torque, damping, continue_torque, use_contact,
                            active_set, radius, k_n, v_n, parent_of, tq, fn2, cn2, changed, idx, qdd)
         for _ in range(1, n_sub):
-            _forces_kernel(q, qd, act, lce, anchor, mode, *arrays, *flags, *outs, False, no_trig, no_trig)
+            _forces_kernel(q, qd, act, lce, anchor, mode, *arrays, *flags, *outs, False, no_trig, no_trig, False)
             for c in range(10):
                 for b in range(nb):
                     mmom[c, b] = held[c, b]  # the muscles' moments are held over the step

@@ -76,11 +76,15 @@ class StepBuffers:
         self._forces = (new_force_arrays(model, nb), new_force_arrays(model, nb))
         self._states = (np.empty_like(x), np.empty_like(x))
         self._turn = 0
+        self._filled = [False, False]  # whether a set has been written once (its constant zeros stay)
 
     def forces(self) -> tuple:
-        """The force arrays for this step (the set the previous step did not use)."""
+        """(the force arrays for this step: the set the previous step did not use, whether they
+        were filled before: ``evaluate_forces(outputs_zeroed=)``)."""
         self._turn ^= 1
-        return self._forces[self._turn]
+        filled = self._filled[self._turn]
+        self._filled[self._turn] = True
+        return self._forces[self._turn], filled
 
     def state(self, x: np.ndarray) -> np.ndarray:
         """An array for the new state: one of the two that is not ``x``."""
