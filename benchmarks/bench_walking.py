@@ -7,7 +7,9 @@ Usage:  python benchmarks/bench_walking.py [--solution tuned.json] [--sizes 1 16
 
 For each batch size B the tuned walker (``--solution``, default the shipped healthy parameters)
 is simulated for ``--seconds`` of simulated time after a 0.1 s warm-up, in one process and in two
-worker processes (each B/2 walkers, run at the same time). Reported per row: microseconds per
+worker processes (each B/2 walkers; both wait at a barrier after their start-up and warm-up, so
+that the timed runs start together and neither is timed while the other still imports and loads
+its compiled kernels). Reported per row: microseconds per
 right-hand-side evaluation per walker (forces + mass matrix + solve, without controller and
 update), microseconds per walker per full step, walker-seconds simulated per wall-second, and
 peak RSS of the worker; with ``--repeats N`` each row is run N times and reports the median (and the
@@ -30,6 +32,7 @@ import platform
 import resource
 import time
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import Manager
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +47,7 @@ def _load(solution):
 
 
 def run(args) -> dict:
-    b, seconds, sol, backend, dt, options = args
+    b, seconds, sol, backend, dt, options, barrier = args
     import gaitsim as gs
     from gaitsim.tuned import walker_from_solutions
 
@@ -52,6 +55,8 @@ def run(args) -> dict:
     ctrl, x0 = walker_from_solutions(model, sol, dt, backend=backend)
     solver = gs.SemiImplicitEuler(backend=backend, **options)
     res = gs.simulate(model, ctrl, duration=0.1, dt=dt, initial_state=x0, save=gs.SaveFinal(), solver=solver)
+    if barrier is not None:  # the workers' timed runs start together
+        barrier.wait(timeout=600)
     t0 = time.perf_counter()
     gs.simulate(model, ctrl, duration=seconds, dt=dt, initial_state=res.final_state, t0=res.t_end,
                 save=gs.SaveFinal(), solver=solver)
@@ -150,8 +155,10 @@ def main(argv=None):
                     continue
                 walls, rhs, rss = [], [], []
                 for _ in range(max(1, a.repeats)):
-                    with ProcessPoolExecutor(max_workers=procs) as pool:
-                        parts = list(pool.map(run, [(b // procs, a.seconds, sol, backend, dt, options)] * procs))
+                    with Manager() as manager, ProcessPoolExecutor(max_workers=procs) as pool:
+                        barrier = manager.Barrier(procs) if procs > 1 else None
+                        parts = list(pool.map(run, [(b // procs, a.seconds, sol, backend, dt, options, barrier)]
+                                              * procs))
                     walls.append(max(p["wall"] for p in parts))  # the batch is done when its last part is
                     rhs.append(parts[0]["rhs_s"])
                     rss.append(max(p["rss_mb"] for p in parts))
