@@ -67,9 +67,9 @@ class StepBuffers:
     """Two sets of a step's output arrays (the force arrays and the new physical state), used in
     turn by ``integrate.SemiImplicitEuler.step`` over one run, instead of allocating them at every
     step: a step's forces and new state stay valid until the step after next overwrites them.
-    Allocating and freeing some 13 MB per step at 4096 walkers made the C library hand memory back
-    to the system and fault it in again every step (measured: 16 page faults and 0.6 ms of system
-    time per step)."""
+    Saves 25 allocations per step (some 13 MB at 4096 walkers) and keeps reusing memory that is
+    warm in the caches: 6-10 % per walker-step at 1024 walkers and 7 % at 4096 (measured against
+    fresh arrays, both versions run in turn in one process)."""
 
     def __init__(self, model: Model, x: np.ndarray):
         nb = x.shape[1]
