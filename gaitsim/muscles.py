@@ -109,16 +109,17 @@ def velocity_from_force_ratio(f_v):
 
 
 def tendon_force(l_se, l_slack, f_max, ref_strain):
-    """Series-elastic (tendon) force (N) and its derivative dF/dl_se (N/m).
+    """Series-elastic (tendon) force (N) and its derivative dF/dl_se (N/m)."""
+    return _tendon_force(l_se, l_slack, 1.0 / l_slack, 1.0 / ref_strain, f_max,
+                         tendon_stiffness(f_max, l_slack, ref_strain))
 
-    Written with the reciprocals ``MuscleArrays`` keeps (``1 / l_slack``, ``1 / ref_strain``,
-    ``tendon_stiffness``): the same values, so both backends round alike."""
-    strain = (l_se - l_slack) * (1.0 / l_slack)
-    pos = np.maximum(strain, 0.0)
-    r = pos * (1.0 / ref_strain)
-    force = f_max * (r * r)
-    stiffness = pos * tendon_stiffness(f_max, l_slack, ref_strain)
-    return force, stiffness
+
+def _tendon_force(l_se, l_slack, inv_l_slack, inv_ref_strain, f_max, stiffness_per_strain):
+    """``tendon_force`` from the reciprocals ``MuscleArrays`` keeps (``inv_l_slack``,
+    ``inv_ref_strain``, ``tendon_stiffness``), so both backends round alike."""
+    pos = np.maximum((l_se - l_slack) * inv_l_slack, 0.0)  # positive strain
+    r = pos * inv_ref_strain
+    return f_max * (r * r), pos * stiffness_per_strain
 
 
 def tendon_stiffness(f_max, l_slack, ref_strain):
@@ -150,7 +151,8 @@ def fiber_dynamics(l_ce, act, l_mtu, mp, fl_ref=None):
     Returns (F_se (N), v_ce (m/s), dv_dl (1/s), f_l, l_norm), each (n_muscles, B).
     """
     l_norm = l_ce * mp.inv_l_opt
-    f_se, k_se = tendon_force(l_mtu - l_ce, mp.l_slack, mp.f_max, mp.ref_strain)
+    f_se, k_se = _tendon_force(l_mtu - l_ce, mp.l_slack, mp.inv_l_slack, mp.inv_ref_strain, mp.f_max,
+                               mp.tendon_stiffness)
     f_pe, dpe = parallel_force(l_norm, mp.f_max, mp.pe_factor)
     f_be, dbe = buffer_force(l_norm, mp.f_max)
     x = (l_norm - 1.0) * INV_FL_WIDTH
