@@ -1,3 +1,5 @@
+"""``python -m gaitsim``: the command line (``gaitsim.cli``)."""
+
 import sys
 
 from .cli import main

@@ -1,44 +1,90 @@
-"""Command line: ``gaitsim run healthy|stand|drop [--duration S] [--batch N] [--out DIR]``.
+"""Command line: ``gaitsim run``, ``gaitsim compare``, ``gaitsim exam`` (also ``python -m gaitsim``).
 
-``healthy``: the shipped tuned trunk-initiated reflex walker; the summary reports speed, cadence,
-stance and double support and stride variability, and ``activations.png`` shows muscle activity
-over the gait cycle against normative on/off windows. ``stand``: the model held upright by stiff
-joint actuators settles on its feet; ``drop``: the same held model dropped from 2 cm. All write
-``results.npz``, ``summary.json`` and ``overview.png`` into ``--out``.
+``gaitsim compare A B ...`` runs scenarios in acute mode and prints every headline measure with
+its change from the first in %; ``gaitsim exam SCENARIO`` prints the virtual clinical exams of a
+scenario's body beside cited normal values.
+
+``gaitsim run SCENARIO|FILE.toml``: simulate a preset (``healthy``, ``tight_psoas``,
+``stiff_calves+tight_psoas``, ``stand``, ...) or a scenario file, print a summary with units and
+write ``results.npz``, the resolved ``scenario.toml`` (which reproduces the run),
+``summary.json`` and figures into ``--out``. Bad input gets one line naming the option and what
+is allowed, and exit status 2; a run stopped with Ctrl-C keeps and labels what it did and exits
+with 130; a run in which a walker fell exits with 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
+from .integrate import DAMPING_THETA_RANGE, NORMAL_CONTACT, SOLVER_OPTIONS
 
-from . import SemiImplicitEuler, build_model, initial_state, simulate, standing_pose
-from .compiled import BACKENDS
-from .control import PoseHold
-from .integrate import DAMPING_THETA_RANGE, DEFAULT_DT, NORMAL_CONTACT, SOLVER_OPTIONS, SaveEvery
-from .reflex import MODES
+EXIT_OK, EXIT_FELL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class UsageError(Exception):
+    """Bad command-line input: reported as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors as one line (no usage block) and exit status 2."""
+
+    def error(self, message):
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _number(kind, low: float, high: float, unit: str = "", low_open: bool = False):
+    """An argparse type: a finite ``kind`` (int or float) in [low, high] ((low, high] if low_open)."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}, "
+                                             f"got {text!r}") from None
+        bad = not math.isfinite(value) or value > high or value < low or (low_open and value == low)
+        if bad:
+            bracket = "(" if low_open else "["
+            raise argparse.ArgumentTypeError(f"must lie in {bracket}{low:g}, {high:g}]{' ' + unit if unit else ''}, "
+                                             f"got {text}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
+def _setting(text: str) -> tuple[str, object]:
+    """``knob=value`` of ``--set``: the value as a number when it reads as one, else as text."""
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected knob=value, got {text!r}")
+    key, value = text.split("=", 1)
+    try:
+        number = float(value)
+        return key.strip(), int(number) if value.strip().isdigit() else number
+    except ValueError:
+        return key.strip(), value.strip()
 
 
 def add_solver_arguments(parser: argparse.ArgumentParser, default: str = "what the walker was tuned with") -> None:
     """The ``SemiImplicitEuler`` option flags (``--fiber-iterations``, ``--normal-contact``,
     ``--mechanics-substeps``, ``--damping-theta``), each None unless given; ``default`` says in the
     help what None stands for. ``solver_overrides`` collects them."""
+    from .integrate import MAX_FIBER_ITERATIONS, MAX_MECHANICS_SUBSTEPS
+
     low, high = DAMPING_THETA_RANGE
-    parser.add_argument("--fiber-iterations", type=int, default=None,
+    parser.add_argument("--fiber-iterations", type=_number(int, 0, MAX_FIBER_ITERATIONS), default=None,
                         help=f"Newton iterations of a backward-Euler fibre step, 0: linearly implicit "
                              f"(default: {default})")
     parser.add_argument("--normal-contact", default=None, choices=list(NORMAL_CONTACT),
                         help=f"active_set: decide which contact spheres push with the end-of-step velocity; "
                              f"explicit: with the start-of-step one (default: {default})")
-    parser.add_argument("--mechanics-substeps", type=int, default=None,
+    parser.add_argument("--mechanics-substeps", type=_number(int, 1, MAX_MECHANICS_SUBSTEPS), default=None,
                         help=f"sub-steps of the skeleton and contact per --dt, muscles and controller once per "
                              f"--dt (default: {default})")
-    parser.add_argument("--damping-theta", type=float, default=None,
+    parser.add_argument("--damping-theta", type=_number(float, low, high), default=None,
                         help=f"where in a sub-step the damping forces take their speeds, in [{low}, {high}]: "
                              f"{high} backward Euler, {low} trapezoidal (default: {default})")
 
@@ -48,33 +94,79 @@ def solver_overrides(args: argparse.Namespace) -> dict:
     return {k: getattr(args, k) for k in SOLVER_OPTIONS if getattr(args, k, None) is not None}
 
 
-SCENARIOS = {
-    "healthy": {"duration": 8.0, "doc": "shipped tuned reflex walker (--controller trunk_initiated or geyer_herr)"},
-    "stand": {"height_above_ground": 0.0, "duration": 1.5, "doc": "held upright, settles on its feet"},
-    "drop": {"height_above_ground": 0.02, "duration": 1.0, "doc": "held upright, dropped from 2 cm"},
-}
+def _add_scenario_arguments(p: argparse.ArgumentParser) -> None:
+    """Options shared by the commands that build scenarios."""
+    from .compiled import BACKEND_CHOICES
+    from .scenario import CONTROLLERS, DT_RANGE
+
+    p.add_argument("--severity", type=_number(float, 0.0, 1.0), default=None,
+                   help="severity (0-1) of every impairment of a preset (default 0.6)")
+    p.add_argument("--set", dest="settings", action="append", type=_setting, default=[], metavar="KNOB=VALUE",
+                   help="change a scenario field, impairment knob, reflex gain, integrator option or raw parameter, "
+                        "e.g. --set psoas_shortening=0.3 --set muscle.passive_stiffness.soleus_r=2 (repeatable)")
+    p.add_argument("--duration", type=_number(float, 0.0, 1e5, "s", low_open=True), default=None,
+                   help="simulated time in s (default: the scenario's)")
+    p.add_argument("--dt", type=_number(float, *DT_RANGE, "s"), default=None,
+                   help="integration step in s (default: the step the walker was tuned at)")
+    p.add_argument("--body-mass", type=_number(float, 0.0, 500.0, "kg", low_open=True), default=None, help="kg")
+    p.add_argument("--height", type=_number(float, 0.0, 3.0, "m", low_open=True), default=None, help="m")
+    p.add_argument("--controller", default=None, choices=list(CONTROLLERS),
+                   help="which controller walks: the tuned trunk-initiated or leg-driven (Geyer-Herr) reflex walker")
+    p.add_argument("--backend", default=None, choices=list(BACKEND_CHOICES),
+                   help="auto (default): compiled numba kernels when numba imports, else numpy")
+    add_solver_arguments(p, default="what the walker was tuned with")
 
 
-def _run(args) -> int:
-    sc = SCENARIOS[args.scenario]
-    duration = args.duration if args.duration is not None else sc["duration"]
-    if args.scenario == "healthy" and not duration >= 2.0:
-        raise ValueError(f"--duration of 'healthy' must be at least 2 s (its summary measures the strides after "
-                         f"1 s), got {duration}")
-    model = build_model(batch_size=args.batch, body_mass=args.body_mass, height=args.height)
-    if args.scenario == "healthy":
-        from .tuned import healthy_walker, load_tuned, tuned_dt, tuned_solver
+def build_scenario(name: str, args: argparse.Namespace, *, field: str = "SCENARIO"):
+    """The scenario named on the command line (a preset or a ``.toml`` file) with the options'
+    changes applied. ValueError names what is wrong."""
+    from .scenario import Scenario
 
-        dt = tuned_dt(load_tuned(args.controller)) if args.dt is None else args.dt  # default: as tuned
-        controller, x0 = healthy_walker(model, mode=args.controller, dt=dt, backend=args.backend)
-        solver = tuned_solver(load_tuned(args.controller), args.backend, **solver_overrides(args))
+    if name.endswith(".toml") or Path(name).is_file():
+        if not Path(name).is_file():
+            raise ValueError(f"{field}: no scenario file {name!r}")
+        scenario = Scenario.load(name)
+        if args.severity is not None:
+            raise ValueError("--severity applies to presets; set each impairment's severity with --set knob=value")
     else:
-        dt = DEFAULT_DT if args.dt is None else args.dt
-        controller = PoseHold()
-        x0 = initial_state(model, standing_pose(model, sc["height_above_ground"]))
-        solver = SemiImplicitEuler(backend=args.backend, **solver_overrides(args))
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+        scenario = Scenario.preset(name, args.severity)
+    settings = dict(args.settings)
+    for option, key in (("duration", "duration"), ("dt", "dt"), ("body_mass", "body_mass"), ("height", "height"),
+                        ("controller", "controller"), ("backend", "backend")):
+        if getattr(args, option) is not None:
+            settings[key] = getattr(args, option)
+    settings.update(solver_overrides(args))
+    return scenario.with_settings(settings) if settings else scenario
+
+
+def _output_folder(text: str) -> Path:
+    """``--out``: a folder that exists or can be made, and is writable (checked before any work)."""
+    out = Path(text)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"gaitsim: --out {text}: exists and is not a folder; give a folder path")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".gaitsim_write_test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as e:
+        raise UsageError(f"gaitsim: --out {text}: cannot write there ({e.strerror or e})") from None
+    return out
+
+
+def _backend_line(backend: str) -> str:
+    """One line saying which backend runs, and that the first numba run compiles."""
+    from .compiled import available, kernels_cached
+
+    if backend == "numba":
+        if kernels_cached():
+            return "backend: numba (compiled kernels)"
+        return "backend: numba (compiling kernels, first run only: about a minute)"
+    reason = "" if available() else " (numba is not installed: pip install numba for compiled kernels)"
+    return f"backend: numpy{reason}"
+
+
+def _progress_printer():
     last = [0.0]
 
     def progress(done, total):
@@ -82,73 +174,142 @@ def _run(args) -> int:
             last[0] = done
             print(f"  {done:6.2f} / {total:.2f} s simulated", flush=True)
 
-    print(f"gaitsim run {args.scenario}: {sc['doc']}; {model.batch_size} walker(s), {duration} s, dt {dt} s")
-    t0 = time.perf_counter()
-    res = simulate(model, controller, duration=duration, dt=dt, initial_state=x0,
-                   save=SaveEvery(max(1, int(round(0.002 / dt)))), progress=progress, solver=solver)
-    wall = time.perf_counter() - t0
-    bw = model.body_weight
-    fy = res["grf"][:, :, :, 1].sum(axis=-1) / bw[:, None]  # (B, T) in body weights
-    late = res.time > res.time[-1] - 0.25
-    settled = res.time > (1.0 if args.scenario == "healthy" else 0.0)  # skip the walker's start-up step
-    summary = {
-        "scenario": args.scenario,
-        "walkers": model.batch_size,
-        "duration_s": duration,
-        "dt_s": dt,
-        "integrator": {k: getattr(solver, k) for k in SOLVER_OPTIONS},
-        "wall_time_s": round(wall, 3),
-        "status": res.status_text(),
-        "peak_vertical_grf_bw": np.round(fy[:, settled].max(axis=1), 4).tolist(),
-        "final_vertical_grf_bw": np.round(fy[:, late].mean(axis=1), 5).tolist(),
-        "final_pelvis_height_m": np.round(res.coordinate("pelvis_ty")[:, -1], 4).tolist(),
-    }
-    if args.scenario == "healthy":
-        from .analysis import spatiotemporal
+    return progress
 
-        late = res.time > 1.0
-        gait = [spatiotemporal(res.time[late], res["q"][i, late, 0], res["grf"][i, late, 0, 1],
-                               res["grf"][i, late, 1, 1], bw[i]) for i in range(model.batch_size)]
-        for key in ("speed", "cadence", "stance_pct", "double_support_pct", "stride_time_cv_pct"):
-            summary[key] = [round(g[key], 3) for g in gait]
-    res.save(out / "results.npz")
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    from .plot import overview
 
-    overview(res, bw[0]).savefig(out / "overview.png", dpi=90)
-    if args.scenario == "healthy":
-        from .plot import activations
+def _run(args) -> int:
+    from .scenario import run_batch
 
-        activations(res, bw[0]).savefig(out / "activations.png", dpi=90)
-    for k, v in summary.items():
-        print(f"  {k}: {v}")
-    print(f"  wrote {out / 'results.npz'}, {out / 'summary.json'}, {out / 'overview.png'}")
-    return 0 if all(s == "ok" for s in summary["status"]) else 1
+    scenario = build_scenario(args.scenario, args)
+    out = _output_folder(args.out)
+    resolved = scenario.resolved()
+    walking = resolved.controller != "pose_hold"
+    print(f"gaitsim run {scenario.name}: {scenario.description or 'scenario'}; {args.batch} walker(s), "
+          f"{resolved.duration:g} s, dt {resolved.dt:g} s", flush=True)
+    print(f"  {_backend_line(resolved.backend)}", flush=True)
+    started = time.perf_counter()
+    results = run_batch([scenario] * args.batch, progress=_progress_printer())
+    wall = time.perf_counter() - started
+    first = results[0]
+    res, model = first.results, first.model
+    from .summary import run_summary
+
+    summary = run_summary(results, wall_time=wall, walking=walking)
+    written = [out / "results.npz", out / "scenario.toml", out / "summary.json"]
+    from .results import Results
+
+    merged = Results.concatenate([r.results for r in results]) if len(results) > 1 else res
+    merged.save(written[0])
+    resolved.save(written[1])
+    written[2].write_text(json.dumps(summary, indent=2))
+    import matplotlib
+
+    matplotlib.use("Agg")  # the command line draws to files only
+    from .plot import activations, overview
+
+    overview(res, float(model.body_weight[0])).savefig(out / "overview.png", dpi=90)
+    written.append(out / "overview.png")
+    if walking and res.time.size and res.time[-1] > resolved.skip:
+        activations(res, float(model.body_weight[0])).savefig(out / "activations.png", dpi=90)
+        written.append(out / "activations.png")
+    from .summary import print_summary
+
+    print_summary(summary)
+    print(f"  wrote {', '.join(str(p) for p in written)}")
+    if res.interrupted:
+        print(f"gaitsim: interrupted at t = {res.t_end:.3f} s of {resolved.duration:g} s; the files above hold "
+              f"what was simulated", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_OK if all(r.results.status[0] == 0 for r in results) else EXIT_FELL
+
+
+def _compare(args) -> int:
+    from .compare import compare
+
+    scenarios = [build_scenario(name, args) for name in args.scenarios]
+    out = _output_folder(args.out) if args.out else None
+    if len(scenarios) < 2:
+        raise UsageError("gaitsim compare: give at least two scenarios (the first is the reference)")
+    print(f"gaitsim compare: {', '.join(s.name for s in scenarios)} (reference: {scenarios[0].name}); "
+          f"{_backend_line(scenarios[0].resolved().backend)}", flush=True)
+    comparison = compare(scenarios, progress=_progress_printer())
+    names = "all" if args.all else "headline"
+    print(comparison.table(args.format, names=names))
+    if out is not None:
+        (out / "comparison.csv").write_text(comparison.table("csv", names="all"))
+        (out / "comparison.md").write_text(comparison.table("markdown", names=names))
+        for i, r in enumerate(comparison.results):
+            r.scenario.save(out / f"scenario_{i}_{comparison.names[i].replace('+', '_').replace('#', '_')}.toml")
+        import matplotlib
+
+        matplotlib.use("Agg")  # the command line draws to files only
+        from .plot import compare_curves
+
+        compare_curves(comparison).savefig(out / "comparison.png", dpi=90)
+        print(f"  wrote {out / 'comparison.csv'}, {out / 'comparison.md'}, {out / 'comparison.png'} and the "
+              f"resolved scenarios")
+    if any(r.results.interrupted for r in comparison.results):
+        print("gaitsim: interrupted; the table holds what was simulated", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+def _exam(args) -> int:
+    scenario = build_scenario(args.scenario, args)
+    print(f"gaitsim exam {scenario.name}: virtual clinical exams of the relaxed model "
+          f"({scenario.description or 'scenario'})")
+    print(scenario.exam().table())
+    return EXIT_OK
+
+
+def make_parser() -> argparse.ArgumentParser:
+    from .scenario import preset_names
+
+    ap = _Parser(prog="gaitsim", description="gaitsim: batched sagittal-plane walking simulator",
+                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    run = sub.add_parser("run", help="simulate a scenario, print a summary and write results and figures",
+                         formatter_class=argparse.RawDescriptionHelpFormatter,
+                         epilog="examples:\n  gaitsim run healthy\n  gaitsim run tight_psoas --severity 0.3\n"
+                                "  gaitsim run stiff_calves+tight_psoas --set calf_stiffness=1.0 --duration 20\n"
+                                "  gaitsim run my_scenario.toml --out my_run\n\npresets: "
+                                + ", ".join(preset_names()))
+    run.add_argument("scenario", metavar="SCENARIO", help="a preset name (below) or a scenario .toml file")
+    _add_scenario_arguments(run)
+    run.add_argument("--batch", type=_number(int, 1, 100000), default=1, help="number of identical walkers")
+    run.add_argument("--out", default="gaitsim_out", help="output folder (default gaitsim_out)")
+    cmp = sub.add_parser("compare", help="run scenarios and compare their measures (the first is the reference)",
+                         formatter_class=argparse.RawDescriptionHelpFormatter,
+                         epilog="examples:\n  gaitsim compare healthy tight_psoas stiff_calves --duration 20\n"
+                                "  gaitsim compare healthy weak_dorsiflexors --severity 0.3 --format markdown\n"
+                                "  gaitsim compare healthy my_scenario.toml --all --out cmp")
+    cmp.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="preset names or scenario .toml files")
+    _add_scenario_arguments(cmp)
+    cmp.add_argument("--format", default="text", choices=["text", "markdown", "csv"], help="table format")
+    cmp.add_argument("--all", action="store_true", help="every measure, not only the headline ones")
+    cmp.add_argument("--out", default=None, help="folder for comparison.csv / .md and the resolved scenarios")
+    ex = sub.add_parser("exam", help="virtual clinical exams (passive ranges, Thomas test, strength) of a scenario",
+                        formatter_class=argparse.RawDescriptionHelpFormatter,
+                        epilog="examples:\n  gaitsim exam stiff_calves --severity 1.0\n"
+                               "  gaitsim exam healthy --set psoas_shortening=0.6 --set psoas_tone=0.3")
+    ex.add_argument("scenario", metavar="SCENARIO", help="a preset name or a scenario .toml file")
+    _add_scenario_arguments(ex)
+    return ap
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="gaitsim", description="gaitsim: batched sagittal walking simulator")
-    sub = ap.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="simulate a scenario and print a summary")
-    run.add_argument("scenario", choices=sorted(SCENARIOS))
-    run.add_argument("--duration", type=float, default=None, help="simulated time (s)")
-    run.add_argument("--dt", type=float, default=None,
-                     help=f"integration step (s) (default: healthy, the walker's tuned step; else {DEFAULT_DT})")
-    run.add_argument("--batch", type=int, default=1, help="number of walkers")
-    run.add_argument("--body-mass", type=float, default=75.0, help="kg")
-    run.add_argument("--height", type=float, default=1.75, help="m")
-    run.add_argument("--out", default="gaitsim_out", help="output folder")
-    run.add_argument("--controller", default="trunk_initiated", choices=list(MODES),
-                     help="healthy: which tuned reflex controller walks (trunk-initiated or leg-driven)")
-    run.add_argument("--backend", default="numpy", choices=list(BACKENDS),
-                     help="numba: compiled kernels (pip install 'gaitsim[fast]'), fastest for a few walkers")
-    add_solver_arguments(run, default="healthy, what the walker was tuned with; else SemiImplicitEuler's")
-    args = ap.parse_args(argv)
     try:
-        return _run(args)
-    except (ValueError, ImportError) as e:  # bad input or missing extra: one clear line, no traceback
+        args = make_parser().parse_args(argv)
+        return {"run": _run, "compare": _compare, "exam": _exam}[args.command](args)
+    except UsageError as e:
+        print(str(e) if str(e).startswith("gaitsim") else f"gaitsim: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except (ValueError, ImportError, FileNotFoundError) as e:  # bad input or missing module: one line
         print(f"gaitsim: error: {e}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("gaitsim: interrupted before the simulation started; nothing was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

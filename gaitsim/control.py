@@ -216,3 +216,39 @@ class TrunkPush:
         push = self.generalized_forces(t, sensors.psi)
         torque = push if out.torque is None else out.torque + push
         return ControlOutput(out.excitation, torque, out.damping, out.memory)
+
+
+@dataclass
+class ExcitationOffset:
+    """Wrap a controller and add constant excitation offsets to some muscles (raised resting tone).
+
+    offset: {muscle name: scalar or (B,) array} added to the wrapped controller's excitation, the
+    sum clipped to [MIN_EXCITATION, 1]. The offsets are gathered once into an (n_muscles, B) array
+    at ``initial_memory``; memory and everything else are the wrapped controller's (its delay-line
+    step is checked through the ``controller`` attribute, see ``integrate._check_controller_step``).
+    Used by ``impairments`` (``psoas_tone``).
+    """
+
+    controller: object
+    offset: dict = field(default_factory=dict)
+    memory_size: int = 0
+
+    def initial_memory(self, model: Model, q, qdot) -> np.ndarray:
+        b = model.batch_size
+        rows = np.zeros((N_MUSCLES, b))
+        for name, v in self.offset.items():
+            if name not in MUSCLES:
+                raise ValueError(f"ExcitationOffset.offset: unknown muscle {name!r}; allowed: {', '.join(MUSCLES)}")
+            a = np.asarray(v, dtype=float)
+            if a.shape not in ((), (b,)) or not np.all(np.isfinite(a)):
+                raise ValueError(f"ExcitationOffset.offset[{name!r}]: expected a finite scalar or ({b},), got {a.shape}")
+            rows[MUSCLES.index(name)] += a
+        self._rows = rows
+        mem = self.controller.initial_memory(model, q, qdot)
+        self.memory_size = mem.shape[0]
+        return mem
+
+    def __call__(self, t, sensors, memory):
+        out = self.controller(t, sensors, memory)
+        exc = np.clip(out.excitation + self._rows, MIN_EXCITATION, 1.0)
+        return ControlOutput(exc, out.torque, out.damping, out.memory)

@@ -130,8 +130,9 @@ def walker_health(new: np.ndarray, qdot_rows: slice, fall_height: float):
 class SemiImplicitEuler:
     """Symplectic Euler with linearly implicit damping and fibre update (first order).
 
-    backend: ``"numpy"`` (the reference, default) or ``"numba"`` (``gaitsim.compiled``: the force
-    evaluation and the equations of motion as compiled kernels; needs the ``fast`` extra).
+    backend: ``"auto"`` (default: ``"numba"`` when numba imports, else ``"numpy"``; the field then
+    holds the backend chosen), ``"numpy"`` (the reference) or ``"numba"`` (``gaitsim.compiled``:
+    the force evaluation and the equations of motion as compiled kernels).
     fiber_iterations: Newton iterations of a backward-Euler fibre update (default 3; 0 keeps the
     single linearly implicit step, the default before gaitsim 0.2). The linearly implicit step
     freezes the path length and the activation over the step; where the CE time constant is far
@@ -173,16 +174,16 @@ class SemiImplicitEuler:
     """
 
     order: int = 1
-    backend: str = "numpy"
+    backend: str = "auto"
     fiber_iterations: int = 3
     normal_contact: str = "active_set"
     mechanics_substeps: int = 1
     damping_theta: float = 1.0
 
     def __post_init__(self):
-        from .compiled import check_backend
+        from .compiled import resolve_backend
 
-        check_backend(self.backend)
+        object.__setattr__(self, "backend", resolve_backend(self.backend, "SemiImplicitEuler.backend"))
         k = self.fiber_iterations
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= MAX_FIBER_ITERATIONS:
             raise ValueError(f"SemiImplicitEuler.fiber_iterations must be an integer in [0, {MAX_FIBER_ITERATIONS}], "

@@ -199,17 +199,18 @@ class Model:
 
 
 def _infer_batch(batch_size, body_mass, height, changes: Mapping[str, object]) -> int:
-    sizes = set()
+    """The batch size the inputs imply; ValueError naming the inputs whose sizes disagree."""
+    sizes: dict[int, list[str]] = {}  # batch size -> the inputs that imply it
     if batch_size is not None:
         if int(batch_size) < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        sizes.add(int(batch_size))
+        sizes.setdefault(int(batch_size), []).append("batch_size")
     for name, v in (("subject.body_mass", body_mass), ("subject.height", height)):
         a = np.asarray(v, dtype=float)
         if a.ndim > 1:
             raise ValueError(f"{name}: expected a scalar or a (B,) array, got shape {a.shape}")
         if a.ndim == 1:
-            sizes.add(a.shape[0])
+            sizes.setdefault(a.shape[0], []).append(name)
     for key, v in changes.items():
         a = np.asarray(v)
         field = ".".join(key.split(".")[:2])
@@ -218,10 +219,11 @@ def _infer_batch(batch_size, body_mass, height, changes: Mapping[str, object]) -
             raise ValueError(f"unknown parameter {key!r}; known fields: {', '.join(sorted(ALL_SPECS))}")
         per_element_row = spec.elements is not None and key.count(".") == 1
         if a.ndim == 2 or (a.ndim == 1 and not per_element_row):
-            sizes.add(a.shape[0])
+            sizes.setdefault(a.shape[0], []).append(key)
     if len(sizes) > 1:
-        raise ValueError(f"inconsistent batch sizes in the inputs: {sorted(sizes)}")
-    return sizes.pop() if sizes else 1
+        parts = "; ".join(f"{n} from {', '.join(names)}" for n, names in sorted(sizes.items()))
+        raise ValueError(f"inconsistent batch sizes: {parts} (every per-walker input must have the same length)")
+    return next(iter(sizes)) if sizes else 1
 
 
 def build_model(
@@ -322,3 +324,19 @@ def select_walkers(model: Model, index) -> Model:
     idx = np.atleast_1d(np.arange(model.batch_size)[index])
     table = ParamTable(model.params.specs, {k: v[idx] for k, v in model.params.values.items()})
     return _assemble(table, model.options)
+
+
+def stack_models(models) -> Model:
+    """One batch of the walkers of several models, in order (all built with the same options):
+    the parameter tables are concatenated along the batch axis, so walker i of the result has
+    exactly the parameters it had in its own model."""
+    models = list(models)
+    if not models:
+        raise ValueError("stack_models: no models given")
+    options = {m.options for m in models}
+    if len(options) != 1:
+        raise ValueError("stack_models: the models differ in their options (muscles, contact, joint limits, friction)")
+    first = models[0].params
+    table = ParamTable(first.specs, {k: np.concatenate([m.params.values[k] for m in models]) for k in first.values})
+    return _assemble(table, models[0].options)
+

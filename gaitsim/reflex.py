@@ -126,14 +126,15 @@ class ReflexController:
 
     gains: ``ReflexGains`` or a {name: scalar or (B,) array} dict overriding the defaults.
     mode: ``"geyer_herr"`` or ``"trunk_initiated"``. dt: the integration step (s); it sets the
-    delay-line lengths and must equal the step passed to ``simulate``. backend: ``"numpy"``
+    delay-line lengths and must equal the step passed to ``simulate``. backend: ``"auto"`` (default:
+    numba when it imports, else numpy; the field then holds the backend chosen), ``"numpy"``
     (reference) or ``"numba"`` (``gaitsim.compiled.reflex_excitation``, the same law compiled).
     """
 
     gains: object = None
     mode: str = "trunk_initiated"
     dt: float = 2.5e-4
-    backend: str = "numpy"
+    backend: str = "auto"
     memory_size: int = field(default=0, init=False)
 
     # signal rows in the delay line: (name, delay)
@@ -155,9 +156,10 @@ class ReflexController:
     def __post_init__(self):
         if self.mode not in MODES:
             raise ValueError(f"ReflexController.mode must be one of {MODES}, got {self.mode!r}")
-        from .compiled import check_backend
+        from .compiled import resolve_backend
 
-        check_backend(self.backend, "ReflexController.backend")
+        self.backend = resolve_backend(self.backend, "ReflexController.backend")
+        self._check_gain_names()
         if self.backend == "numba":
             from .compiled import reflex_excitation
 
@@ -167,6 +169,21 @@ class ReflexController:
         self._row = {name: i for i, (name, _) in enumerate(self.SIGNALS)}
 
     # ----- set-up -------------------------------------------------------------------------------
+    def _check_gain_names(self) -> None:
+        """Unknown names in a gains dict raise at construction, with the closest known name."""
+        if self.gains is None or isinstance(self.gains, ReflexGains):
+            return
+        if not isinstance(self.gains, dict):
+            raise ValueError(f"ReflexController.gains must be a ReflexGains or a dict of gain name -> value, "
+                             f"got {type(self.gains).__name__}")
+        import difflib
+
+        for k in self.gains:
+            if k not in ReflexGains.names():
+                near = difflib.get_close_matches(str(k), ReflexGains.names(), n=1)
+                hint = f" (did you mean {near[0]!r}?)" if near else ""
+                raise ValueError(f"unknown reflex gain {k!r}{hint}; allowed: {', '.join(ReflexGains.names())}")
+
     def _gain_arrays(self, batch: int) -> dict[str, np.ndarray]:
         base = ReflexGains() if not isinstance(self.gains, ReflexGains) else self.gains
         values = {n: getattr(base, n) for n in ReflexGains.names()}

@@ -152,7 +152,36 @@ class Results:
         return self.status.shape[0]
 
     def __getitem__(self, name: str) -> np.ndarray:
-        return self.data[name]
+        try:
+            return self.data[name]
+        except KeyError:
+            hint = "" if name not in FIELDS else " (not saved in this run: see the save policy's fields)"
+            raise KeyError(f"no field {name!r} in these results{hint}; available: {', '.join(self.data)}") from None
+
+    def select(self, index) -> "Results":
+        """The results of a subset of walkers (``index``: int, slice or index array), same time axis."""
+        idx = np.atleast_1d(np.arange(self.batch_size)[index])
+        return Results(time=self.time, data={k: v[idx] for k, v in self.data.items()}, status=self.status[idx],
+                       status_time=self.status_time[idx], final_state=self.final_state[idx], t_end=self.t_end,
+                       n_steps=self.n_steps, dt=self.dt, layout_memory=self.layout_memory,
+                       interrupted=self.interrupted, wall_time=self.wall_time,
+                       params={k: v[idx] for k, v in self.params.items()})
+
+    @classmethod
+    def concatenate(cls, parts) -> "Results":
+        """One batch of the walkers of several results on the same time axis (the inverse of ``select``)."""
+        parts = list(parts)
+        first = parts[0]
+        if any(p.time.shape != first.time.shape or not np.array_equal(p.time, first.time) for p in parts):
+            raise ValueError("Results.concatenate: the results must share their time axis")
+        cat = lambda key, dicts: np.concatenate([d[key] for d in dicts])  # noqa: E731
+        return cls(time=first.time, data={k: cat(k, [p.data for p in parts]) for k in first.data},
+                   status=np.concatenate([p.status for p in parts]),
+                   status_time=np.concatenate([p.status_time for p in parts]),
+                   final_state=np.concatenate([p.final_state for p in parts]), t_end=first.t_end,
+                   n_steps=first.n_steps, dt=first.dt, layout_memory=first.layout_memory,
+                   interrupted=any(p.interrupted for p in parts), wall_time=first.wall_time,
+                   params={k: cat(k, [p.params for p in parts]) for k in first.params})
 
     def coordinate(self, name: str) -> np.ndarray:
         """(B, T) trajectory of one coordinate (m or rad)."""
@@ -193,7 +222,20 @@ class Results:
 
     @classmethod
     def load(cls, path) -> "Results":
-        with np.load(path, allow_pickle=False) as z:
+        """Results written by ``save`` (an ``.npz``); FileNotFoundError / ValueError say what is wrong."""
+        from pathlib import Path
+
+        p = Path(path)
+        if not p.is_file():
+            raise FileNotFoundError(f"Results.load: no file {str(p)!r} (expected an .npz written by Results.save)")
+        try:
+            z = np.load(p, allow_pickle=False)
+        except Exception as e:  # not an npz at all
+            raise ValueError(f"Results.load: {str(p)!r} is not a results file written by Results.save ({e})") from None
+        if not isinstance(z, np.lib.npyio.NpzFile) or "meta" not in z.files:
+            raise ValueError(f"Results.load: {str(p)!r} is not a results file written by Results.save "
+                             f"(no 'meta' entry)")
+        with z:
             meta = json.loads(str(z["meta"]))
             data = {k[5:]: z[k] for k in z.files if k.startswith("data/")}
             params = {k[7:]: z[k] for k in z.files if k.startswith("params/")}

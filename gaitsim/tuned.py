@@ -11,6 +11,7 @@ run with the same options and step.
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import asdict
 from importlib import resources
 
@@ -20,6 +21,38 @@ from .integrate import SOLVER_OPTIONS, SemiImplicitEuler
 from .model import Model
 from .reflex import MODES, ReflexController, ReflexGains
 from .walking_start import walking_state
+
+
+#: the body every shipped walker was tuned on: ``build_model``'s default subject (its objective
+#: never set another), kg and m
+TUNED_BODY = {"body_mass": 75.0, "height": 1.75}
+#: bodies on which the shipped trunk-initiated walker was seen to walk 20 s, each varied with the
+#: other at its tuned value (gaitsim 0.7, numba, 0.5-ms step: 55-80 kg walked, 82.5 kg fell at
+#: 17.9 s, 90 kg at 11.1 s; 1.66-1.84 m walked, 1.62 m fell at 16.3 s, 1.88 m at 17.5 s).
+#: ``walker_from_solutions`` warns outside them. kg and m.
+BODY_RANGE = {"body_mass": (55.0, 80.0), "height": (1.66, 1.84)}
+
+
+class BodyOutOfRangeWarning(UserWarning):
+    """A tuned controller runs on a body far from the one it was tuned on."""
+
+
+def warn_if_body_out_of_range(model: Model) -> None:
+    """Warn once per call when a walker's body mass or height lies outside ``BODY_RANGE``: a reflex
+    controller is tuned for one body and may fall on another (re-tune it for that body: adapted
+    mode)."""
+    far = []
+    for key, param in (("body_mass", "subject.body_mass"), ("height", "subject.height")):
+        values = np.asarray(model.params[param], dtype=float).reshape(-1)
+        low, high = BODY_RANGE[key]
+        outside = values[(values < low) | (values > high)]
+        if outside.size:
+            far.append(f"{key} {outside[0]:g} (outside {low:g}-{high:g})")
+    if far:
+        warnings.warn(f"the shipped walkers were tuned on a {TUNED_BODY['body_mass']:g} kg, "
+                      f"{TUNED_BODY['height']:g} m body; this model has " + "; ".join(far)
+                      + ", where the trunk-initiated walker was seen to fall within 20 s. Re-tune the controller "
+                      "for this body (adapted mode) for trustworthy gait.", BodyOutOfRangeWarning, stacklevel=3)
 
 
 def load_tuned(mode: str = "trunk_initiated") -> dict:
@@ -59,26 +92,26 @@ def tuned_dt(solution: dict) -> float:
     return float(solution.get("provenance", {}).get("objective", {}).get("dt", 2.5e-4))
 
 
-def tuned_solver(solution: dict, backend: str = "numpy", **overrides) -> SemiImplicitEuler:
+def tuned_solver(solution: dict, backend: str = "auto", **overrides) -> SemiImplicitEuler:
     """The integrator a tuned solution was tuned with (``solver_options``, with its overrides) on
     ``backend``."""
     return SemiImplicitEuler(backend=backend, **solver_options(solution, **overrides))
 
 
-def tuned_integration(solution: dict | str = "trunk_initiated", backend: str = "numpy") -> dict:
+def tuned_integration(solution: dict | str = "trunk_initiated", backend: str = "auto") -> dict:
     """``{"dt": ..., "solver": ...}`` to pass to ``simulate`` for a tuned solution (a dict, or the
     mode of a shipped walker): the step and integrator it was tuned with, on ``backend``."""
     sol = load_tuned(solution) if isinstance(solution, str) else solution
     return {"dt": tuned_dt(sol), "solver": tuned_solver(sol, backend)}
 
 
-def walker_from_solutions(model: Model, solutions, dt: float | None = None, backend: str = "numpy"):
+def walker_from_solutions(model: Model, solutions, dt: float | None = None, backend: str = "auto"):
     """(controller, initial_state) from tuned solution dicts (``optimize.solution`` format).
 
     solutions: one dict (used for every walker) or a list of one per walker, all of one mode.
     dt: the step (s) the controller's delay lines count in; it must be the step given to
     ``simulate``. None: the step the solutions were tuned at (``tuned_dt``; they must agree).
-    backend: the controller's backend, ``"numpy"`` or ``"numba"`` (see ``gaitsim.compiled``).
+    backend: the controller's backend, ``"auto"``, ``"numpy"`` or ``"numba"`` (see ``gaitsim.compiled``).
     """
     sols = [solutions] if isinstance(solutions, dict) else list(solutions)
     if len(sols) not in (1, model.batch_size):
@@ -97,11 +130,12 @@ def walker_from_solutions(model: Model, solutions, dt: float | None = None, back
     names = sorted({k for s in sols for k in s["gains"]})  # a gain a solution lacks takes its default
     default = asdict(ReflexGains())
     gains = {k: stack([s["gains"].get(k, default.get(k, np.nan)) for s in sols]) for k in names}
+    warn_if_body_out_of_range(model)
     x0 = walking_state(model, speed=speed, pose_offsets=offsets)
     return ReflexController(gains=gains, mode=modes.pop(), dt=dt, backend=backend), x0
 
 
-def healthy_walker(model: Model, mode: str = "trunk_initiated", dt: float | None = None, backend: str = "numpy"):
+def healthy_walker(model: Model, mode: str = "trunk_initiated", dt: float | None = None, backend: str = "auto"):
     """(controller, initial_state) of the shipped tuned walker for every walker of ``model``; dt
     (s): its controller's step (default: the step it was tuned at, ``tuned_dt``). Simulate it with
     that step and ``tuned_solver(load_tuned(mode))``: ``simulate(..., **tuned_integration(mode))``."""

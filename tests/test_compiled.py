@@ -113,10 +113,18 @@ def test_walking_run_matches_numpy_to_1e9(mode, calf_keep):
 
 
 def test_unknown_backend_is_refused():
-    with pytest.raises(ValueError, match="backend must be 'numpy' or 'numba'"):
+    with pytest.raises(ValueError, match="SemiImplicitEuler.backend must be one of auto, numpy, numba"):
         gs.SemiImplicitEuler(backend="cuda")
-    with pytest.raises(ValueError, match="ReflexController.backend must be 'numpy' or 'numba'"):
+    with pytest.raises(ValueError, match="ReflexController.backend must be one of auto, numpy, numba"):
         ReflexController(backend="cuda")
+
+
+def test_auto_backend_resolves_to_numba_when_it_imports():
+    from gaitsim.compiled import resolve_backend
+
+    assert gs.SemiImplicitEuler().backend == "numba"  # this module runs only where numba imports
+    assert ReflexController().backend == "numba"
+    assert resolve_backend("numpy") == "numpy" and gs.SemiImplicitEuler(backend="numpy").backend == "numpy"
 
 
 def test_a_batch_equals_single_runs():

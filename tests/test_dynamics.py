@@ -84,9 +84,9 @@ def test_active_set_resolves_only_the_walkers_that_changed(monkeypatch):
 
     def run(masses):
         model = gs.build_model(batch_size=len(masses), body_mass=masses)
-        ctrl, x0 = walker_from_solutions(model, sol, gs.DEFAULT_DT)
+        ctrl, x0 = walker_from_solutions(model, sol, gs.DEFAULT_DT, backend="numpy")  # the numpy path is tested
         return gs.simulate(model, ctrl, duration=0.4, initial_state=x0, save=gs.SaveFinal(),
-                           solver=tuned_solver(sol)).final_state
+                           solver=tuned_solver(sol, "numpy")).final_state
 
     batch = run(mass)
     assert used and max(used) < 3  # the subset path ran, on fewer than half the walkers

@@ -1,7 +1,8 @@
-"""Optional compiled backend: force evaluation, equations of motion and reflex law as numba kernels.
+"""Compiled backend: force evaluation, equations of motion and reflex law as numba kernels.
 
 numpy (``dynamics.evaluate_forces``, ``dynamics.accelerations``, ``ReflexController``) is the
-reference and the default. This module computes the same quantities in compiled loops, following
+reference; ``backend="auto"`` (the default of ``SemiImplicitEuler`` and ``ReflexController``)
+takes these kernels when numba imports and numpy otherwise, so gaitsim runs without numba. This module computes the same quantities in compiled loops, following
 the numpy expressions term by term and in the same summation order; the tests check agreement to
 1e-9 over 0.5 s of walking (the forces agree bit for bit on the states tested). The one deliberate
 difference: the equations of motion are solved with an LDL^T of the 10x10 matrix taken leaves first
@@ -34,15 +35,15 @@ Where it pays: everywhere. About 20x numpy for one walker (numpy's per-call over
 at B >= 256 (``benchmarks/bench_walking.py``). The kernels are serial; use worker processes
 for several cores (threads inside each call lost badly whenever another process held a core).
 
-Install the extra (``pip install "gaitsim[fast]"``) and select it with
-``simulate(..., solver=SemiImplicitEuler(backend="numba"))`` and
-``ReflexController(..., backend="numba")`` (or ``tuned.walker_from_solutions(..., backend=)``).
-The first call compiles the kernels (about 30 s; cached on disk afterwards).
+numba is a dependency of gaitsim; ``backend="numba"`` asks for these kernels explicitly and
+``backend="numpy"`` for the reference. The first call compiles the kernels (about a minute; numba
+caches them on disk beside the sources, or in its user-wide cache when that folder is not
+writable, or in ``NUMBA_CACHE_DIR``).
 
 All arrays are batch-last, as in the numpy code; see ``dynamics.ForceState`` for shapes and units.
 """
 
-from ._numba import BACKENDS, available, check_backend, require
+from ._numba import BACKEND_CHOICES, BACKENDS, available, check_backend, kernels_cached, require, resolve_backend
 from .contact_set import normal_contact_active_set
 from .fibers import fiber_newton
 from .physics import accelerations, evaluate_forces
@@ -50,6 +51,7 @@ from .reflex import reflex_excitation
 from .substeps import mechanics_substeps
 from .update import update_state, walker_health
 
-__all__ = ["BACKENDS", "accelerations", "available", "check_backend", "evaluate_forces", "fiber_newton",
+__all__ = ["BACKENDS", "BACKEND_CHOICES", "accelerations", "available", "check_backend", "kernels_cached",
+           "resolve_backend", "evaluate_forces", "fiber_newton",
            "mechanics_substeps", "normal_contact_active_set", "reflex_excitation", "require", "update_state",
            "walker_health"]

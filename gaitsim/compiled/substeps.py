@@ -14,19 +14,12 @@ import numpy as np
 
 from ..model import Model
 from ._numba import njit, numba, require
-from .contact_set import _active_set_kernel
-from .physics import (
-    _NO_TRIG,
-    _PARENT_OF,
-    FORCE_FIELDS,
-    _accelerations_kernel,
-    _forces_kernel,
-    actuator_rows,
-    force_arrays,
-    model_arrays,
-    model_flags,
-    new_force_arrays,
-)
+from .physics import (_NO_TRIG, _PARENT_OF, FORCE_FIELDS, actuator_rows, force_arrays, model_arrays, model_flags,
+                      new_force_arrays)
+
+if numba is not None:  # the kernels exist only where numba compiles them
+    from .contact_set import _active_set_kernel
+    from .physics import _accelerations_kernel, _forces_kernel
 
 _MOMENT = FORCE_FIELDS.index("muscle_moment")  # position of the muscles' generalized forces in a force tuple
 _SCRATCH: dict = {}  # the sub-steps' force arrays, one set, kept for the next call with the same shapes

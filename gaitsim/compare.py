@@ -1,0 +1,148 @@
+"""Comparison of scenarios: every measure of ``gaitsim.measures.gait_measures`` side by side, with
+its change from the first scenario (the reference) in %.
+
+``compare(["healthy", "tight_psoas", Scenario(...)], duration=20)`` runs the scenarios (as one
+batch when they share controller, step and duration) and returns a ``Comparison``: ``table()`` as
+text, markdown or CSV, ``rows()`` as dicts, and the results for overlaid curves
+(``gaitsim.plot``). A scenario whose walker fell is reported with its fall time; its measures
+come from the strides it completed before the fall, and the table marks them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass
+
+from .scenario import Scenario, ScenarioResult, run_batch
+
+
+def _as_scenario(item, severity: float | None) -> Scenario:
+    if isinstance(item, Scenario):
+        return item
+    if isinstance(item, str):
+        if item.endswith(".toml"):
+            return Scenario.load(item)
+        return Scenario.preset(item, severity)
+    raise ValueError(f"compare: expected a Scenario, a preset name or a .toml path, got {type(item).__name__}")
+
+
+def _run_all(scenarios: list[Scenario], duration: float | None, progress) -> list[ScenarioResult]:
+    """One batch when the scenarios can share one (same controller, step, integrator ...), else
+    one batch per group of compatible scenarios; results in the order given."""
+    groups: dict[str, list[int]] = {}
+    for i, s in enumerate(scenarios):
+        r = s.resolved() if duration is None else s.replace(duration=duration).resolved()
+        key = repr((r.controller, r.start, r.dt, sorted(r.integrator.items()), r.backend, r.duration,
+                    r.save_interval, r.fall_height))
+        groups.setdefault(key, []).append(i)
+    out: list = [None] * len(scenarios)
+    for members in groups.values():
+        for i, res in zip(members, run_batch([scenarios[i] for i in members], duration, progress=progress)):
+            out[i] = res
+    return out
+
+
+@dataclass
+class Comparison:
+    """Scenario results side by side; the first is the reference of every change in %."""
+
+    results: list[ScenarioResult]
+
+    @property
+    def names(self) -> list[str]:
+        """The scenarios' names, made unique (a repeated name gets ``#2``, ``#3`` ...)."""
+        out: list[str] = []
+        for r in self.results:
+            name, k = r.scenario.name, 2
+            while name in out:
+                name, k = f"{r.scenario.name}#{k}", k + 1
+            out.append(name)
+        return out
+
+    def rows(self, names="headline") -> list[dict]:
+        """One dict per measure: ``measure``, ``unit``, then per scenario its mean (``<name>``, in
+        the unit shown: degrees, %) and its change from the reference (``<name> change %``; None
+        where undefined). ``names``: ``"headline"`` (``measures.HEADLINE``), ``"all"`` or a list of
+        measure names."""
+        from .measures import HEADLINE, display_unit
+
+        measures = [r.measures for r in self.results]
+        units = {k: u for m in measures for k, u in m.units.items()}
+        keys = list(HEADLINE) if names == "headline" else (list(units) or list(HEADLINE)) if names == "all" \
+            else list(names)
+        unknown = [k for k in keys if k not in units and k not in HEADLINE]
+        if unknown:
+            raise ValueError(f"unknown measure(s) {unknown}; see gaitsim.measures (GaitMeasures.mean) for the names")
+        rows = []
+        for key in keys:
+            factor, unit = display_unit(key, units.get(key, ""))
+            row = {"measure": key, "unit": unit}
+            base = measures[0].value(key)
+            for name, m in zip(self.names, measures):
+                value = m.value(key)
+                row[name] = value * factor
+                ok = math.isfinite(value) and math.isfinite(base) and base != 0.0
+                row[f"{name} change %"] = 100.0 * (value - base) / abs(base) if ok else None
+            rows.append(row)
+        return rows
+
+    def status_line(self) -> str:
+        """Per scenario: its status and the strides its measures average."""
+        parts = []
+        for name, r in zip(self.names, self.results):
+            n = int(r.measures.n_strides[0])
+            parts.append(f"{name}: {r.status}, {n} strides")
+        return "; ".join(parts)
+
+    def table(self, fmt: str = "text", names="headline") -> str:
+        """The measures (``rows(names)``) with their value per scenario and change from the first,
+        as ``"text"``, ``"markdown"`` or ``"csv"``."""
+        if fmt not in ("text", "markdown", "csv"):
+            raise ValueError(f"table format must be 'text', 'markdown' or 'csv', got {fmt!r}")
+        rows = self.rows(names)
+        names = self.names
+        if fmt == "csv":
+            buf = io.StringIO()
+            writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["measure"])
+            writer.writeheader()
+            writer.writerows(rows)
+            return buf.getvalue()
+        header = ["measure", "unit", names[0]] + [f"{n} (change %)" for n in names[1:]]
+        body = []
+        for row in rows:
+            cells = [row["measure"], row["unit"], _fmt(row[names[0]])]
+            for n in names[1:]:
+                change = row[f"{n} change %"]
+                cells.append(f"{_fmt(row[n])} ({'-' if change is None else f'{change:+.1f}'})")
+            body.append(cells)
+        if fmt == "markdown":
+            lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+            lines += ["| " + " | ".join(c) + " |" for c in body]
+            return "\n".join(lines) + f"\n\n{self.status_line()}\n"
+        widths = [max(len(str(r[i])) for r in [header] + body) for i in range(len(header))]
+        lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)) for r in [header] + body]
+        return "\n".join(lines) + f"\n{self.status_line()}\n"
+
+
+def _fmt(value: float) -> str:
+    if value is None or not math.isfinite(value):
+        return "nan"
+    if value != 0 and (abs(value) >= 1e4 or abs(value) < 1e-2):
+        return f"{value:.3g}"
+    return f"{value:.4g}"
+
+
+def compare(scenarios, duration: float | None = None, *, severity: float | None = None,
+            progress=None) -> Comparison:
+    """Run the scenarios (``Scenario`` objects, preset names or ``.toml`` paths; the first is the
+    reference) in acute mode and compare their measures. ``duration`` (s) replaces the
+    scenarios' own; ``severity`` sets the presets named by string."""
+    items = [_as_scenario(s, severity) for s in scenarios]
+    if len(items) < 2:
+        raise ValueError("compare: give at least two scenarios (the first is the reference)")
+    return Comparison(_run_all(items, duration, progress))
+
+
+__all__ = ["Comparison", "compare"]
