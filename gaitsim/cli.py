@@ -112,6 +112,11 @@ def _add_scenario_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--height", type=_number(float, 0.0, 3.0, "m", low_open=True), default=None, help="m")
     p.add_argument("--controller", default=None, choices=list(CONTROLLERS),
                    help="which controller walks: the tuned trunk-initiated or leg-driven (Geyer-Herr) reflex walker")
+    p.add_argument("--mode", default=None, choices=["acute", "adapted"],
+                   help="acute (default): the shipped controller walks the changed body; adapted: the controller "
+                        "re-tuned for it by `gaitsim adapt`")
+    p.add_argument("--seed", type=_number(int, 0, 2**31 - 1), default=None,
+                   help="adapted mode: which seed's re-tuned controller runs (default 1)")
     p.add_argument("--backend", default=None, choices=list(BACKEND_CHOICES),
                    help="auto (default): compiled numba kernels when numba imports, else numpy")
     add_solver_arguments(p, default="what the walker was tuned with")
@@ -132,7 +137,7 @@ def build_scenario(name: str, args: argparse.Namespace, *, field: str = "SCENARI
         scenario = Scenario.preset(name, args.severity)
     settings = dict(args.settings)
     for option, key in (("duration", "duration"), ("dt", "dt"), ("body_mass", "body_mass"), ("height", "height"),
-                        ("controller", "controller"), ("backend", "backend")):
+                        ("controller", "controller"), ("backend", "backend"), ("mode", "mode"), ("seed", "seed")):
         if getattr(args, option) is not None:
             settings[key] = getattr(args, option)
     settings.update(solver_overrides(args))
@@ -232,7 +237,7 @@ def _compare(args) -> int:
         raise UsageError("gaitsim compare: give at least two scenarios (the first is the reference)")
     print(f"gaitsim compare: {', '.join(s.name for s in scenarios)} (reference: {scenarios[0].name}); "
           f"{_backend_line(scenarios[0].resolved().backend)}", flush=True)
-    comparison = compare(scenarios, progress=_progress_printer())
+    comparison = compare(scenarios, mode=args.mode or "acute", progress=_progress_printer())
     names = "all" if args.all else "headline"
     print(comparison.table(args.format, names=names))
     if out is not None:
@@ -259,6 +264,27 @@ def _exam(args) -> int:
     print(f"gaitsim exam {scenario.name}: virtual clinical exams of the relaxed model "
           f"({scenario.description or 'scenario'})")
     print(scenario.exam().table())
+    return EXIT_OK
+
+
+def _adapt(args) -> int:
+    from .adapt import AdaptSettings, adapt, adapted_key, default_store
+
+    scenario = build_scenario(args.scenario, args)
+    objective = (("duration", args.objective_duration),) if args.objective_duration else ()
+    settings = AdaptSettings(generations=args.generations, popsize=args.popsize, sigma0=args.sigma,
+                             seeds=tuple(args.seeds), objective=objective)
+    store = default_store()
+    print(f"gaitsim adapt {scenario.name}: re-tuning the {scenario.controller} controller for this body "
+          f"({len(settings.seeds)} seeds x {settings.popsize} candidates per generation, {settings.generations} "
+          f"generations, one batch); store {store}", flush=True)
+    sols = adapt([scenario], settings, store=store)[0]
+    for sol in sols:
+        p = sol["provenance"]
+        print(f"  seed {p['seed']}: best cost {p['best_cost']:.3f} (generation {p['best_generation']})")
+    runnable = scenario.replace(mode="adapted", seed=settings.seeds[0]).save(store / f"{adapted_key(scenario)}.toml")
+    print(f"  saved as {store}/{adapted_key(scenario)}_seed<seed>.json; run it with `gaitsim run {runnable}` "
+          f"(--seed N for another seed)")
     return EXIT_OK
 
 
@@ -294,13 +320,29 @@ def make_parser() -> argparse.ArgumentParser:
                                "  gaitsim exam healthy --set psoas_shortening=0.6 --set psoas_tone=0.3")
     ex.add_argument("scenario", metavar="SCENARIO", help="a preset name or a scenario .toml file")
     _add_scenario_arguments(ex)
+    ad = sub.add_parser("adapt", help="re-tune the controller for a scenario's body (adapted mode; CMA-ES); "
+                                      "solutions are kept in $GAITSIM_CACHE/adapted (default ~/.cache/gaitsim)",
+                        formatter_class=argparse.RawDescriptionHelpFormatter,
+                        epilog="examples:\n  gaitsim adapt stiff_calves --severity 0.3\n"
+                               "  gaitsim adapt tight_psoas --generations 5 --popsize 8 --seeds 1 2 3\n"
+                               "  gaitsim run stiff_calves --severity 0.3 --mode adapted --seed 1")
+    ad.add_argument("scenario", metavar="SCENARIO", help="a preset name or a scenario .toml file")
+    _add_scenario_arguments(ad)
+    ad.add_argument("--generations", type=_number(int, 1, 10000), default=20, help="CMA-ES generations")
+    ad.add_argument("--popsize", type=_number(int, 2, 10000), default=16, help="candidates per seed and generation")
+    ad.add_argument("--sigma", type=_number(float, 0.0, 2.0, low_open=True), default=0.05,
+                    help="CMA-ES initial step size (search-space units)")
+    ad.add_argument("--seeds", type=_number(int, 0, 2**31 - 1), nargs="+", default=[1, 2, 3],
+                    help="one CMA-ES run per seed (their spread is the optimizer's noise floor)")
+    ad.add_argument("--objective-duration", type=_number(float, 0.0, 1e4, "s", low_open=True), default=None,
+                    help="simulated time per candidate (default: the healthy walker's tuning objective, 25 s)")
     return ap
 
 
 def main(argv=None) -> int:
     try:
         args = make_parser().parse_args(argv)
-        return {"run": _run, "compare": _compare, "exam": _exam}[args.command](args)
+        return {"run": _run, "compare": _compare, "exam": _exam, "adapt": _adapt}[args.command](args)
     except UsageError as e:
         print(str(e) if str(e).startswith("gaitsim") else f"gaitsim: error: {e}", file=sys.stderr)
         return EXIT_USAGE

@@ -6,6 +6,12 @@ batch when they share controller, step and duration) and returns a ``Comparison`
 text, markdown or CSV, ``rows()`` as dicts, and the results for overlaid curves
 (``gaitsim.plot``). A scenario whose walker fell is reported with its fall time; its measures
 come from the strides it completed before the fall, and the table marks them.
+
+Adapted mode (``mode="adapted"``) runs each scenario with the controller re-tuned for it by each
+of ``seeds`` (``gaitsim.adapt``; at least 3 seeds). A measure's value is then the mean over the
+seeds and its spread the range over them (the optimizer's noise floor); a change from the
+reference no larger than the larger of the two spreads is marked "no change". Acute runs are
+deterministic: their spread is 0.
 """
 
 from __future__ import annotations
@@ -46,9 +52,13 @@ def _run_all(scenarios: list[Scenario], duration: float | None, progress) -> lis
 
 @dataclass
 class Comparison:
-    """Scenario results side by side; the first is the reference of every change in %."""
+    """Scenario results side by side; the first is the reference of every change in %.
+
+    results: one ``ScenarioResult`` per scenario (the first seed's in adapted mode: what plots
+    overlay). replicates: per scenario, its results over seeds (adapted mode); None: one each."""
 
     results: list[ScenarioResult]
+    replicates: list[list[ScenarioResult]] | None = None
 
     @property
     def names(self) -> list[str]:
@@ -61,15 +71,27 @@ class Comparison:
             out.append(name)
         return out
 
+    def _groups(self) -> list[list[ScenarioResult]]:
+        return self.replicates if self.replicates is not None else [[r] for r in self.results]
+
+    def value(self, key: str, k: int) -> tuple[float, float]:
+        """(mean over seeds, range over seeds) of measure ``key`` of scenario ``k`` (SI); NaN where
+        no seed has a measured stride."""
+        values = [r.measures.value(key) for r in self._groups()[k]]
+        finite = [v for v in values if math.isfinite(v)]
+        if not finite:
+            return math.nan, math.nan
+        return sum(finite) / len(finite), max(finite) - min(finite)
+
     def rows(self, names="headline") -> list[dict]:
-        """One dict per measure: ``measure``, ``unit``, then per scenario its mean (``<name>``, in
-        the unit shown: degrees, %) and its change from the reference (``<name> change %``; None
-        where undefined). ``names``: ``"headline"`` (``measures.HEADLINE``), ``"all"`` or a list of
-        measure names."""
+        """One dict per measure: ``measure``, ``unit``, then per scenario its mean over seeds
+        (``<name>``, in the unit shown: degrees, %), its spread over seeds (``<name> spread``), its
+        change from the reference (``<name> change %``; None where undefined) and ``<name>
+        verdict``: "no change" when the change is within the larger spread, else "changed".
+        ``names``: ``"headline"`` (``measures.HEADLINE``), ``"all"`` or a list of measure names."""
         from .measures import HEADLINE, display_unit
 
-        measures = [r.measures for r in self.results]
-        units = {k: u for m in measures for k, u in m.units.items()}
+        units = {k: u for group in self._groups() for r in group for k, u in r.measures.units.items()}
         keys = list(HEADLINE) if names == "headline" else (list(units) or list(HEADLINE)) if names == "all" \
             else list(names)
         unknown = [k for k in keys if k not in units and k not in HEADLINE]
@@ -79,12 +101,15 @@ class Comparison:
         for key in keys:
             factor, unit = display_unit(key, units.get(key, ""))
             row = {"measure": key, "unit": unit}
-            base = measures[0].value(key)
-            for name, m in zip(self.names, measures):
-                value = m.value(key)
+            base, base_spread = self.value(key, 0)
+            for k, name in enumerate(self.names):
+                value, spread = self.value(key, k)
                 row[name] = value * factor
+                row[f"{name} spread"] = spread * factor
                 ok = math.isfinite(value) and math.isfinite(base) and base != 0.0
                 row[f"{name} change %"] = 100.0 * (value - base) / abs(base) if ok else None
+                noise = max(spread, base_spread)
+                row[f"{name} verdict"] = None if not ok else ("no change" if abs(value - base) <= noise else "changed")
             rows.append(row)
         return rows
 
@@ -112,10 +137,13 @@ class Comparison:
         header = ["measure", "unit", names[0]] + [f"{n} (change %)" for n in names[1:]]
         body = []
         for row in rows:
-            cells = [row["measure"], row["unit"], _fmt(row[names[0]])]
+            cells = [row["measure"], row["unit"], _fmt(row[names[0]]) + _spread(row[f"{names[0]} spread"])]
             for n in names[1:]:
-                change = row[f"{n} change %"]
-                cells.append(f"{_fmt(row[n])} ({'-' if change is None else f'{change:+.1f}'})")
+                change, verdict = row[f"{n} change %"], row[f"{n} verdict"]
+                text = "-" if change is None else ("no change" if verdict == "no change" and
+                                                   row[f"{n} spread"] + row[f"{names[0]} spread"] > 0
+                                                   else f"{change:+.1f}")
+                cells.append(f"{_fmt(row[n])}{_spread(row[f'{n} spread'])} ({text})")
             body.append(cells)
         if fmt == "markdown":
             lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -126,6 +154,11 @@ class Comparison:
         return "\n".join(lines) + f"\n{self.status_line()}\n"
 
 
+def _spread(value: float) -> str:
+    """' +/- half the range' when there is a spread over seeds, else nothing."""
+    return f" +/- {_fmt(value / 2)}" if value is not None and math.isfinite(value) and value > 0 else ""
+
+
 def _fmt(value: float) -> str:
     if value is None or not math.isfinite(value):
         return "nan"
@@ -134,15 +167,27 @@ def _fmt(value: float) -> str:
     return f"{value:.4g}"
 
 
-def compare(scenarios, duration: float | None = None, *, severity: float | None = None,
-            progress=None) -> Comparison:
+def compare(scenarios, duration: float | None = None, *, severity: float | None = None, mode: str = "acute",
+            seeds=(1, 2, 3), progress=None) -> Comparison:
     """Run the scenarios (``Scenario`` objects, preset names or ``.toml`` paths; the first is the
-    reference) in acute mode and compare their measures. ``duration`` (s) replaces the
-    scenarios' own; ``severity`` sets the presets named by string."""
+    reference) and compare their measures. ``duration`` (s) replaces the scenarios' own;
+    ``severity`` sets the presets named by string. ``mode="adapted"``: each scenario runs with the
+    controller re-tuned for it by each seed (``gaitsim.adapt``; at least 3 seeds, module
+    docstring)."""
     items = [_as_scenario(s, severity) for s in scenarios]
     if len(items) < 2:
         raise ValueError("compare: give at least two scenarios (the first is the reference)")
-    return Comparison(_run_all(items, duration, progress))
+    if mode == "acute":
+        return Comparison(_run_all([s.replace(mode="acute") for s in items], duration, progress))
+    if mode != "adapted":
+        raise ValueError(f"compare: mode must be 'acute' or 'adapted', got {mode!r}")
+    seeds = tuple(seeds)
+    if len(seeds) < 3:
+        raise ValueError(f"compare: adapted mode needs at least 3 seeds for its noise floor, got {list(seeds)}")
+    flat = [s.replace(mode="adapted", seed=int(k)) for s in items for k in seeds]
+    done = _run_all(flat, duration, progress)
+    groups = [done[i * len(seeds):(i + 1) * len(seeds)] for i in range(len(items))]
+    return Comparison([g[0] for g in groups], groups)
 
 
 __all__ = ["Comparison", "compare"]

@@ -155,11 +155,23 @@ def evaluate(x: np.ndarray, space: SearchSpace, objective: Objective, body: dict
     n = x.shape[0]
     gains, start = space.decode(x)
     model = build_model(batch_size=n, **(body or {}))
+    return evaluate_walkers(model, gains, start, objective, space.mode)
+
+
+def evaluate_walkers(model, gains: dict, start: dict, objective: Objective, mode: str, wrap=None) -> dict:
+    """Simulate a batch of candidate walkers and score them (``evaluate``'s work, for any model).
+
+    model: B walkers (each may have its own body). gains: {name: scalar or (B,)}. start:
+    {"speed": (B,), "pose_offsets": {coordinate: (B,)}} (``SearchSpace.decode``). wrap: optional
+    callable wrapping the reflex controller (e.g. ``control.ExcitationOffset``). Returns the
+    measures of ``measures`` with the cost as ``evaluate`` defines it."""
     x0 = walking_state(model, speed=start["speed"], pose_offsets=start["pose_offsets"])
     out = None
     for dt in (objective.dt, *objective.also_dt):
         every = max(1, round(objective.sample_every * objective.dt / dt))
-        ctrl = ReflexController(gains=gains, mode=space.mode, dt=dt, backend=objective.backend)
+        ctrl = ReflexController(gains=gains, mode=mode, dt=dt, backend=objective.backend)
+        if wrap is not None:
+            ctrl = wrap(ctrl)
         res = simulate(model, ctrl, duration=objective.duration, dt=dt, initial_state=x0,
                        save=SaveEvery(every, ("q", "activation", "limit_moment", "grf")),
                        stop_when_all_failed=True, solver=objective_solver(objective))
@@ -347,4 +359,4 @@ def save_solution(solution: dict, path) -> None:
     Path(path).write_text(json.dumps(solution, indent=2))
 
 
-__all__ = ["Objective", "SearchSpace", "evaluate", "tune", "solution", "solution_from_checkpoint", "save_solution"]
+__all__ = ["Objective", "SearchSpace", "evaluate", "evaluate_walkers", "tune", "solution", "solution_from_checkpoint", "save_solution"]

@@ -16,7 +16,7 @@ the resolved scenario written beside every result reproduces it.
 
 Keys of a scenario (TOML tables in brackets)::
 
-    name, description, duration, backend
+    name, description, duration, backend, mode ("acute" | "adapted"), seed (which adapted solution)
     [body]         body_mass (kg), height (m)
     [impairments]  knob = severity, a knob from gaitsim.impairments.IMPAIRMENTS, one side with _r / _l
     [exam_targets] an exam result instead of a severity (EXAM_TARGETS), e.g. dorsiflexion_range_deg = 0
@@ -53,6 +53,9 @@ from .state import initial_state, standing_pose
 
 #: controllers a scenario can name: the shipped tuned reflex walkers, or stiff joint test actuators
 CONTROLLERS = MODES + ("pose_hold",)
+#: acute: the shipped controller walks the changed body; adapted: a controller re-tuned for it
+#: (``gaitsim.adapt``; ``seed`` picks which of its solutions)
+MODES_OF_CONTROL = ("acute", "adapted")
 #: how a scenario starts: the tuned walker's own start (walking), or standing still
 STARTS = ("tuned", "standing")
 #: the step's allowed range (s), as ``simulate`` checks it
@@ -132,6 +135,8 @@ class Scenario:
     integrator: Mapping[str, object] = field(default_factory=dict)
     backend: str = "auto"
     duration: float = 10.0
+    mode: str = "acute"
+    seed: int = 1
     save_interval: float = 0.002
     skip: float = 1.0
     fall_height: float = 0.4
@@ -177,6 +182,12 @@ class Scenario:
             raise _unknown("backend", str(self.backend), BACKEND_CHOICES)
         SemiImplicitEuler(backend="numpy", **self.integrator)  # checks each option's value, naming it
         put("duration", _scalar(self.duration, "duration (s)", 0.0, 1e5, low_open=True))
+        if self.mode not in MODES_OF_CONTROL:
+            raise _unknown("mode", str(self.mode), MODES_OF_CONTROL)
+        if self.mode == "adapted" and self.controller == "pose_hold":
+            raise ValueError("mode: the pose_hold controller has no adapted form; use mode = 'acute'")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+            raise ValueError(f"seed must be an integer >= 0 (which adapted solution runs), got {self.seed!r}")
         put("save_interval", _scalar(self.save_interval, "save_interval (s)", 0.0, 1.0, low_open=True))
         put("skip", _scalar(self.skip, "skip (s)", 0.0, 1e5))
         put("fall_height", _scalar(self.fall_height, "fall_height (m)", 0.0, 2.0))
@@ -436,7 +447,7 @@ PRESETS: dict[str, dict] = {
 }
 
 # TOML layout: top-level keys; tables whose entries map to fields; tables that are a field's mapping
-_TOP_LEVEL = ("name", "description", "duration", "backend")
+_TOP_LEVEL = ("name", "description", "duration", "backend", "mode", "seed")
 _TABLES = {
     "body": {"body_mass": "body_mass", "height": "height"},
     "controller": {"walker": "controller", "gains": "gains"},
@@ -548,8 +559,13 @@ def build_batch(scenarios) -> tuple[Model, object, np.ndarray, dict]:
         tuned = load_tuned(first.controller)
         solutions = []
         for s, ch in zip(resolved, changes):
+            if s.mode == "adapted":  # re-tuned for this body: its gains already hold the impaired ones
+                from .adapt import load_adapted
+
+                solutions.append(load_adapted(s, s.seed))
+                continue
             gains = dict(tuned["gains"])
-            gains.update(s.gains)
+            gains.update(s.gains)  # the controller's gains as the user set them, then the impairment's factors
             for k, factor in ch.gain_factors.items():
                 gains[k] = gains.get(k, getattr(ReflexGains(), k)) * float(factor[0])
             solutions.append({**tuned, "gains": gains})

@@ -1,0 +1,157 @@
+"""Adapted mode's machinery (not its findings): the warm start is the base solution, instances
+sharing a batch give the numbers they give alone, impaired gains stay frozen, a run resumes after
+an interruption with the result of an uninterrupted one, the cache key, and adapted scenarios run."""
+
+import json
+
+import numpy as np
+import pytest
+
+from gaitsim import adapt as A
+from gaitsim.optimize import evaluate_walkers
+from gaitsim.scenario import Scenario
+
+QUICK = A.AdaptSettings(generations=2, popsize=4, sigma0=0.05, seeds=(1, 2),
+                        objective=(("duration", 0.6), ("also_dt", ()), ("settle", 0.2)))
+
+
+def objective():
+    return A.tuned_objective("trunk_initiated", QUICK.objective)
+
+
+def test_x_zero_is_the_base_solution():
+    sc = Scenario.preset("stiff_calves", 0.3)
+    base = A._base_solution(sc, None)
+    inst = A._new_instances([sc], [base], QUICK)[0]
+    out = A._evaluate_together([inst], [np.zeros((2, inst.space.dimension))], objective())[0]
+    acute = sc.model()
+    from gaitsim.model import stack_models
+
+    ref = evaluate_walkers(stack_models([acute, acute]), base["gains"],
+                           {"speed": np.full(2, base["start"]["speed"]),
+                            "pose_offsets": {k: np.full(2, v) for k, v in base["start"]["pose_offsets"].items()}},
+                           objective(), "trunk_initiated")
+    np.testing.assert_array_equal(out["cost"], ref["cost"])
+
+
+def test_instances_sharing_a_batch_equal_their_runs_alone():
+    scs = [Scenario.preset("healthy"), Scenario.preset("psoas_tone", 0.6), Scenario.preset("calf_reflex_loss", 0.6)]
+    insts = A._new_instances(scs, [A._base_solution(s, None) for s in scs], QUICK)
+    pops = [i.ask() for i in insts]
+    together = A._evaluate_together(insts, pops, objective())
+    for k in (0, 2, 5):  # one instance of each scenario
+        alone = A._evaluate_together([insts[k]], [pops[k]], objective())[0]
+        np.testing.assert_array_equal(alone["cost"], together[k]["cost"])
+    # the tone reached the walkers of its scenario only: same candidates, different costs
+    tone = A._evaluate_together([insts[2]], [pops[0]], objective())[0]
+    assert not np.array_equal(tone["cost"], together[0]["cost"])
+
+
+def test_impaired_gains_are_frozen_not_searched():
+    sc = Scenario.preset("calf_reflex_loss", 0.6).with_settings({"G_SOL": 1.5})
+    base = A._base_solution(sc, None)
+    frozen = A.frozen_gains(sc, base)
+    assert frozen["G_SOL"] == 1.5
+    assert frozen["calf_stretch_gain"] == pytest.approx(0.4 * base["gains"]["calf_stretch_gain"])
+    space = A.search_space(sc, base)
+    assert not {"G_SOL", "calf_stretch_gain", "calf_stretch_velocity_gain"} & set(space.gains)
+    gains, start = space.decode(np.zeros(space.dimension))
+    assert gains["G_VAS"][0] == base["gains"]["G_VAS"] and start["speed"][0] == base["start"]["speed"]
+
+
+def test_instance_samples_do_not_depend_on_other_instances():
+    sc = Scenario.preset("healthy")
+    base = A._base_solution(sc, None)
+    alone = A._new_instances([sc], [base], QUICK)
+    pair = A._new_instances([sc, Scenario.preset("stiff_calves", 0.3)], [base, base], QUICK)
+    np.random.seed(123)
+    a = [i.ask() for i in alone]
+    b = [i.ask() for i in pair]
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    assert not np.array_equal(a[0], a[1])  # two seeds, two samples
+    assert np.random.get_state()[1][0] == np.random.RandomState(123).get_state()[1][0]  # caller's RNG untouched
+
+
+def test_resume_after_interruption_and_the_cache(tmp_path):
+    sc = Scenario.preset("weak_dorsiflexors", 0.3)
+    whole = A.adapt([sc], QUICK, store=tmp_path / "whole", progress=lambda m: None)
+
+    calls = []
+
+    def stop_after_first(message):
+        calls.append(message)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        A.adapt([sc], QUICK, store=tmp_path / "cut", progress=stop_after_first)
+    resumed = A.adapt([sc], QUICK, store=tmp_path / "cut", progress=calls.append)
+    assert any("resumed" in c for c in calls)
+    for w, r in zip(whole[0], resumed[0]):
+        assert w["gains"] == r["gains"] and w["start"] == r["start"]
+        assert [h["best_cost"] for h in w["history"]] == [h["best_cost"] for h in r["history"]]
+    # cached: a second call returns the stored solutions without tuning
+    again = A.adapt([sc], QUICK, store=tmp_path / "whole", progress=lambda m: pytest.fail("re-tuned"))
+    assert again[0][0]["gains"] == whole[0][0]["gains"]
+    sol = json.loads((tmp_path / "whole" / f"{A.adapted_key(sc)}_seed1.json").read_text())
+    assert sol["provenance"]["mode"] == "adapted" and "weak_dorsiflexors" in sol["provenance"]["scenario"]
+    # the adapted scenario runs with that solution
+    import os
+
+    os.environ["GAITSIM_CACHE"] = str(tmp_path / "whole" / "..")
+    try:
+        (tmp_path / "adapted").mkdir(exist_ok=True)
+        for p in (tmp_path / "whole").glob("*.json"):
+            (tmp_path / "adapted" / p.name).write_text(p.read_text())
+        os.environ["GAITSIM_CACHE"] = str(tmp_path)
+        run = sc.replace(mode="adapted", seed=2).run(duration=0.3)
+        assert run.results.time.size > 0
+        with pytest.raises(FileNotFoundError, match="gaitsim adapt"):
+            sc.replace(mode="adapted", seed=7).run(duration=0.3)
+    finally:
+        del os.environ["GAITSIM_CACHE"]
+
+
+def test_cache_key_follows_the_problem_not_the_run_settings():
+    sc = Scenario.preset("tight_psoas", 0.6)
+    assert A.adapted_key(sc) == A.adapted_key(sc.replace(duration=3.0, mode="adapted", seed=3, name="x"))
+    assert A.adapted_key(sc) != A.adapted_key(Scenario.preset("tight_psoas", 0.3))
+    assert A.adapted_key(sc) != A.adapted_key(sc.replace(controller="geyer_herr"))
+
+
+def test_bad_settings():
+    with pytest.raises(ValueError, match="popsize must be an integer >= 2"):
+        A.AdaptSettings(popsize=1)
+    with pytest.raises(ValueError, match="unknown field"):
+        A.AdaptSettings(objective=(("durration", 1.0),))
+    with pytest.raises(ValueError, match="pose_hold"):
+        A.adapt([Scenario.preset("stand")])
+    with pytest.raises(ValueError, match="mode"):
+        Scenario(mode="chronic")
+
+
+def test_adapted_comparison_has_a_noise_floor_over_seeds(tmp_path, monkeypatch):
+    from gaitsim.cli import main
+    from gaitsim.compare import compare
+
+    monkeypatch.setenv("GAITSIM_CACHE", str(tmp_path))
+    settings = A.AdaptSettings(generations=1, popsize=3, seeds=(1, 2, 3),
+                               objective=(("duration", 0.5), ("also_dt", ()), ("settle", 0.2)))
+    scs = [Scenario.preset("healthy"), Scenario.preset("weak_dorsiflexors", 0.3)]
+    A.adapt(scs, settings, progress=lambda m: None)
+    with pytest.raises(ValueError, match="at least 3 seeds"):
+        compare(scs, duration=2.5, mode="adapted", seeds=(1, 2))
+    c = compare(scs, duration=3.5, mode="adapted")
+    assert [len(g) for g in c.replicates] == [3, 3]
+    assert [r.scenario.seed for r in c.replicates[1]] == [1, 2, 3]
+    values = [r.measures.value("speed") for r in c.replicates[1]]
+    mean, spread = c.value("speed", 1)
+    assert mean == pytest.approx(np.mean(values)) and spread == pytest.approx(max(values) - min(values))
+    row = {r["measure"]: r for r in c.rows()}["speed"]
+    ref_spread = row["healthy spread"]
+    noise = max(ref_spread, row["weak_dorsiflexors spread"])
+    expected = "no change" if abs(row["weak_dorsiflexors"] - row["healthy"]) <= noise else "changed"
+    assert row["weak_dorsiflexors verdict"] == expected
+    assert main(["compare", "healthy", "weak_dorsiflexors", "--severity", "0.3", "--mode", "adapted",
+                 "--duration", "3.5"]) == 0
