@@ -234,14 +234,31 @@ def _state_path(store: Path, instances) -> Path:
     return store / f"state_{hashlib.sha256(keys.encode()).hexdigest()[:12]}.pkl"
 
 
-def adapt(scenarios, settings: AdaptSettings = AdaptSettings(), *, bases=None, store=None, progress=print,
-          force: bool = False) -> list[list[dict]]:
+def _evaluate_part(args):
+    """Worker-process entry: ``_evaluate_together`` on a share of the instances."""
+    instances, populations, objective = args
+    return _evaluate_together(instances, populations, objective)
+
+
+def _evaluate_shared(active, populations, objective, pool, workers: int) -> list:
+    """``_evaluate_together`` over all active instances, split by instance over ``workers``
+    processes when a pool is given (the same numbers: walkers never interact)."""
+    if pool is None or len(active) < 2:
+        return _evaluate_together(active, populations, objective)
+    shares = np.array_split(np.arange(len(active)), min(workers, len(active)))
+    jobs = [([active[i] for i in share], [populations[i] for i in share], objective) for share in shares if share.size]
+    return [part for result in pool.map(_evaluate_part, jobs) for part in result]
+
+
+def adapt(scenarios, settings: AdaptSettings = AdaptSettings(), *, bases=None, store=None, workers: int = 1,
+          progress=print, force: bool = False) -> list[list[dict]]:
     """Re-tune the controller for each scenario (all with the same controller), one CMA-ES
     instance per scenario and seed, all instances sharing one batch per generation.
 
     bases: one base solution per scenario (default: the shipped tuned walker) that its instances
     start from. store: folder of the checkpoint and the solutions (default ``default_store()``);
-    call again with the same store to resume. force: re-tune even when solutions exist.
+    call again with the same store to resume. workers: processes that share each generation's
+    batch (split by instance). force: re-tune even when solutions exist.
     Returns, per scenario, its solutions (one per seed), each also saved as
     ``<store>/<adapted_key>_seed<seed>.json``.
     """
@@ -265,13 +282,41 @@ def adapt(scenarios, settings: AdaptSettings = AdaptSettings(), *, bases=None, s
         progress(f"adapt: resumed from {state} at generation {len(instances[0].history)}")
     else:
         instances = _new_instances(scenarios, bases, settings)
+    pool = None
+    if workers > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        _generations(instances, settings, objective, state, pool, workers, progress)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    results = []
+    for scenario in scenarios:
+        mine = [i for i in instances if adapted_key(i.scenario) == adapted_key(scenario)]
+        sols = []
+        for inst in mine:
+            sol = _solution(inst, objective, settings)
+            _solution_path(store, scenario, inst.seed).write_text(json.dumps(sol, indent=2))
+            sols.append(sol)
+        results.append(sols)
+    state.unlink(missing_ok=True)
+    return results
+
+
+def _generations(instances, settings: AdaptSettings, objective, state: Path, pool, workers: int, progress) -> None:
+    """Run the instances' generations until each has ``settings.generations`` (or its CMA-ES
+    stopped), checkpointing all of them to ``state`` after each."""
     while True:
         active = [i for i in instances if len(i.history) < settings.generations and not i.done]
         if not active:
             break
         started = time.perf_counter()
         populations = [i.ask() for i in active]
-        for inst, X, out in zip(active, populations, _evaluate_together(active, populations, objective)):
+        evaluated = _evaluate_shared(active, populations, objective, pool, workers)
+        for inst, X, out in zip(active, populations, evaluated):
             inst.es.tell(list(X), list(out["cost"]))
             best = int(np.argmin(out["cost"]))
             inst.history.append({"generation": len(inst.history) + 1, "best_cost": float(out["cost"][best]),
@@ -286,31 +331,28 @@ def adapt(scenarios, settings: AdaptSettings = AdaptSettings(), *, bases=None, s
         best = min(i.history[-1]["best_cost"] for i in active)
         progress(f"adapt: generation {g}/{settings.generations}, {sum(len(X) for X in populations)} walkers, "
                  f"best cost {best:.3f}, {time.perf_counter() - started:.1f} s")
-    results = []
-    for scenario in scenarios:
-        mine = [i for i in instances if adapted_key(i.scenario) == adapted_key(scenario)]
-        sols = []
-        for inst in mine:
-            sol = _solution(inst, objective, settings)
-            _solution_path(store, scenario, inst.seed).write_text(json.dumps(sol, indent=2))
-            sols.append(sol)
-        results.append(sols)
-    state.unlink(missing_ok=True)
-    return results
 
 
-def adapt_series(scenario_at, severities, settings: AdaptSettings = AdaptSettings(), *, store=None,
-                 progress=print) -> list[list[dict]]:
-    """Continuation along severity: ``scenario_at(severity)`` gives the scenario of each severity
-    (in increasing order); the first starts from the shipped walker, each later one from the best
-    seed of the previous severity. Returns the solutions per severity (one per seed)."""
-    out, base = [], None
+def adapt_series(families, severities, settings: AdaptSettings = AdaptSettings(), *, store=None, workers: int = 1,
+                 progress=print) -> dict[str, list[list[dict]]]:
+    """Continuation along severity for one or several impairments at once.
+
+    families: {name: scenario_at(severity) -> Scenario} (or one callable). At each severity (in
+    the order given) every family's scenario is adapted in one shared batch; the first severity
+    starts from the shipped walker, each later one from the best seed of the same family's
+    previous severity. Returns {name: solutions per severity (one per seed)}."""
+    if callable(families):
+        families = {"series": families}
+    names = list(families)
+    out: dict[str, list] = {n: [] for n in names}
+    bases: dict[str, dict | None] = {n: None for n in names}
     for severity in severities:
-        scenario = scenario_at(severity)
-        sols = adapt([scenario], settings, bases=None if base is None else [base], store=store,
-                     progress=progress)[0]
-        out.append(sols)
-        base = min(sols, key=lambda s: s["provenance"]["best_cost"])
+        scenarios = [families[n](severity) for n in names]
+        base_list = [bases[n] if bases[n] is not None else _base_solution(s, None) for n, s in zip(names, scenarios)]
+        solutions = adapt(scenarios, settings, bases=base_list, store=store, workers=workers, progress=progress)
+        for n, sols in zip(names, solutions):
+            out[n].append(sols)
+            bases[n] = min(sols, key=lambda sol: sol["provenance"]["best_cost"])
     return out
 
 

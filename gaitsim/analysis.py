@@ -1,6 +1,6 @@
 """Gait analysis: events from vertical ground force, stride normalization, spatiotemporal measures.
 
-Conventions (research/ecosystem.md B2; gaitutils' ``forceplate_contact_threshold = 0.05``):
+Conventions (pyCGM2 and gaitutils; gaitutils' ``forceplate_contact_threshold = 0.05``):
 
 * a foot is in contact while its vertical ground force exceeds 5 % of body weight;
   contacts or flights shorter than ``min_phase`` (s) are merged away (debouncing);

@@ -1,4 +1,4 @@
-"""Command line: ``gaitsim run``, ``gaitsim compare``, ``gaitsim exam`` (also ``python -m gaitsim``).
+"""Command line: ``gaitsim run``, ``compare``, ``exam``, ``adapt``, ``validate`` (also ``python -m gaitsim``).
 
 ``gaitsim compare A B ...`` runs scenarios in acute mode and prints every headline measure with
 its change from the first in %; ``gaitsim exam SCENARIO`` prints the virtual clinical exams of a
@@ -288,6 +288,29 @@ def _adapt(args) -> int:
     return EXIT_OK
 
 
+def _validate(args) -> int:
+    from .validate import validate
+
+    scenario = build_scenario(args.scenario, args)
+    out = _output_folder(args.out) if args.out else None
+    resolved = scenario.resolved()
+    print(f"gaitsim validate {scenario.name}: {resolved.duration:g} s against measured walking; "
+          f"{_backend_line(resolved.backend)}", flush=True)
+    from .scenario import run_batch
+
+    result = run_batch([scenario], progress=_progress_printer())[0]
+    validation = validate(result)
+    print(validation.table())
+    if out is not None:
+        (out / "validation.md").write_text(validation.table("markdown"))
+        import matplotlib
+
+        matplotlib.use("Agg")  # the command line draws to files only
+        validation.figure().savefig(out / "validation.png", dpi=90)
+        print(f"  wrote {out / 'validation.md'}, {out / 'validation.png'}")
+    return EXIT_OK
+
+
 def make_parser() -> argparse.ArgumentParser:
     from .scenario import preset_names
 
@@ -320,6 +343,15 @@ def make_parser() -> argparse.ArgumentParser:
                                "  gaitsim exam healthy --set psoas_shortening=0.6 --set psoas_tone=0.3")
     ex.add_argument("scenario", metavar="SCENARIO", help="a preset name or a scenario .toml file")
     _add_scenario_arguments(ex)
+    va = sub.add_parser("validate", help="the walker against measured walking: angles, moments, ground force, EMG "
+                                         "on/off, lumbar compression (table, and a figure with --out)",
+                        formatter_class=argparse.RawDescriptionHelpFormatter,
+                        epilog="examples:\n  gaitsim validate\n  gaitsim validate --controller geyer_herr --out val\n"
+                               "  gaitsim validate healthy --duration 20")
+    va.add_argument("scenario", metavar="SCENARIO", nargs="?", default="healthy",
+                    help="a preset or scenario file (default: healthy)")
+    _add_scenario_arguments(va)
+    va.add_argument("--out", default=None, help="folder for validation.md and validation.png")
     ad = sub.add_parser("adapt", help="re-tune the controller for a scenario's body (adapted mode; CMA-ES); "
                                       "solutions are kept in $GAITSIM_CACHE/adapted (default ~/.cache/gaitsim)",
                         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -342,7 +374,8 @@ def make_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     try:
         args = make_parser().parse_args(argv)
-        return {"run": _run, "compare": _compare, "exam": _exam, "adapt": _adapt}[args.command](args)
+        commands = {"run": _run, "compare": _compare, "exam": _exam, "adapt": _adapt, "validate": _validate}
+        return commands[args.command](args)
     except UsageError as e:
         print(str(e) if str(e).startswith("gaitsim") else f"gaitsim: error: {e}", file=sys.stderr)
         return EXIT_USAGE

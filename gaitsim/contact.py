@@ -1,6 +1,6 @@
 """Foot-ground contact: heel and ball spheres per foot, compliant normal force, stick-slip friction.
 
-Normal force (Geyer & Herr 2010; H. Geyer's ``nms_model_MechInit.m``, reflex_walker.md section 1):
+Normal force (Geyer & Herr 2010; H. Geyer's ``nms_model_MechInit.m``):
 ``F_n = k_n d max(0, 1 + d_dot / v_n)`` for penetration ``d = radius - y_centre > 0``, where
 ``k_n = BW / 1 cm`` per contact sphere and ``v_n = 0.03 m/s``. The force is nonlinear in the state
 (a spring whose damping grows with the penetration) and never pulls.
@@ -11,7 +11,7 @@ Friction, two models:
   where stiction began, ``F_t = -k_t dx max(0, 1 + sgn(dx) x_dot / v_t)``, ``k_t = BW / 10 cm``,
   ``v_t = 0.03 m/s``; it slips when ``|F_t| > mu_stick F_n`` (0.9) and then
   ``F_t = -sgn(x_dot) mu_slide F_n`` (0.8); it sticks again when the sliding velocity falls
-  below 0.01 m/s or changes sign (the sign test avoids slip chatter; feasibility.md pitfall 3).
+  below 0.01 m/s or changes sign (the sign test avoids slip chatter).
   Anchor and stick/slip mode are discrete states updated once per step, from the
   state at the start of the step.
 * ``"regularized"``: ``F_t = -mu_slide F_n x_dot / sqrt(x_dot^2 + v_reg^2)``, smooth, without

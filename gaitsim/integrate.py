@@ -12,7 +12,7 @@ Scheme: ``SemiImplicitEuler`` (symplectic Euler with implicit damping), per step
 3. ``qdot_{n+1} = qdot_n + dt qddot``; ``q_{n+1} = q_n + dt qdot_{n+1}``;
 4. activation: exact exponential step of ``da/dt = (u - a)/tau`` for constant u;
 5. fibre length: linearly implicit ``l_{n+1} = l_n + dt v / (1 - dt min(dv/dl, 0))``
-   (the CE is stiff at low activation: feasibility.md section 1a); with ``fiber_iterations = k > 0``
+   (the CE is stiff at low activation: its time constant falls to a few microseconds); with ``fiber_iterations = k > 0``
    this is the first guess of a backward-Euler step ``l_{n+1} = l_n + dt v(l_{n+1}, a_{n+1},
    l_mtu(q_{n+1}))`` solved by k Newton iterations (see ``SemiImplicitEuler``);
 6. contact friction state as returned by step 1; the controller updates its memory (a
@@ -136,7 +136,7 @@ class SemiImplicitEuler:
     fiber_iterations: Newton iterations of a backward-Euler fibre update (default 3; 0 keeps the
     single linearly implicit step, the default before gaitsim 0.2). The linearly implicit step
     freezes the path length and the activation over the step; where the CE time constant is far
-    below dt (about 2-80 us at low activation, feasibility.md section 1a) it converges only once
+    below dt (about 2-80 us at low activation) it converges only once
     dt is below about 30 us (stiff order reduction: fibre forces differ by about 12 N between
     0.25, 0.125 and 0.0625 ms in an open-loop replay of a walking excitation). Three iterations
     cut the error of a drop against Radau at 0.25 ms from 33 to 2.8 mm (tests/test_convergence.py);

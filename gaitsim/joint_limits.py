@@ -1,9 +1,9 @@
 """Soft joint limits with penetration-dependent damping.
 
-Torque law (Geyer & Herr 2010; H. Geyer's ``nms_model_MechInit.m``, reflex_walker.md section 1):
+Torque law (Geyer & Herr 2010; H. Geyer's ``nms_model_MechInit.m``):
 ``tau = k p max(0, 1 + p_dot / w_max)`` pushing back out of the limit, with penetration ``p`` past
 the limit, ``k = 0.3 N m/deg = 17.19 N m/rad`` and ``w_max = 1 deg/s``. The damping factor is
-clipped at zero so the limit never pulls (feasibility.md pitfall 5).
+clipped at zero so the limit never pulls (a limit that pulls would glue the joint to it).
 
 Default ranges (OpenSim coordinates, degrees):
 

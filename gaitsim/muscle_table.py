@@ -4,13 +4,13 @@ Sources
 -------
 [GH]  Geyer & Herr 2010 (IEEE TNSRE 18:263), values from H. Geyer's ``nms_model_MechInit.m``
       (2006), identical in S. Song's ``nms_MechInit.m`` and the CMU Python port
-      (research/reflex_walker.md section 2; research/science_notes.md section 3.3).
+      (all three files list the same values).
 [SG]  Song & Geyer 2015 (J Physiol 593:3493), S. Song's ``nms_MechInit.m`` (2014): rectus femoris.
 [OS]  OpenSim gait2392 / gait10dof18musc generic model (Delp 1990; Anderson & Pandy 1999):
       erector spinae ``ercspn`` 2500 N per side, l_opt 0.12, l_slack 0.03; obliques ``intobl``/
       ``extobl`` 900 N each per side, l_opt 0.10/0.12, l_slack 0.10/0.14; psoas 1113 N and iliacus
-      1073 N (science_notes.md section 3.1).
-[SN]  science_notes.md section 3.2 (2D projection of the gait2392 paths): erector spinae lumbar
+      1073 N (gait2392_simbody.osim).
+[SN]  2D projection of the gait2392 muscle paths (gait2392_simbody.osim, Delp 1990): erector spinae lumbar
       moment arm 4.3 cm at 0 deg; oblique flexion moment arm about 6 cm.
 [BO]  Bogduk, Pearcy & Hadfield 1992 (Clin Biomech 7:109): psoas exerts only very small
       moments on the lumbar spine; we give it a 1 cm flexion arm (uncertain, see below).

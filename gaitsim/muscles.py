@@ -6,7 +6,7 @@ over-shortening, and a compliant series-elastic tendon (SE). The states are the
 activation ``a`` (first-order excitation-contraction dynamics) and the CE fiber
 length ``l_ce`` (m). The CE velocity follows from force equilibrium
 ``F_SE + F_BE = f_V(v) (a f_L F_max + F_PE)`` (the "PE*" form in which the PE is
-scaled by f_V like the CE, used by the Geyer-Herr ports; reflex_walker.md section 2).
+scaled by f_V like the CE, used by the Geyer-Herr ports: H. Geyer's ``nms_model_MechInit.m``).
 
 Curves (Geyer, Seyfarth & Blickhan 2003 Proc R Soc B 270:2173; Geyer & Herr 2010
 IEEE TNSRE 18:263; constants from H. Geyer's ``nms_model_MechInit.m``):
@@ -22,7 +22,7 @@ IEEE TNSRE 18:263; constants from H. Geyer's ``nms_model_MechInit.m``):
 
 The inverse of f_V is taken on the hyperbola up to f_V = N and continued linearly with
 the hyperbola's slope there (77.6), so ``v_ce`` stays finite for any force, including
-zero force and minimum activation (feasibility.md, pitfall 2). A tiny term
+zero force and minimum activation (a division by zero in the inverted force-velocity curve). A tiny term
 ``1e-6 F_max`` keeps the denominator positive if f_L underflows.
 """
 
@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-# Geyer & Herr 2010 shared muscle constants ([GH-M] nms_model_MechInit.m; reflex_walker.md section 2)
+# Geyer & Herr 2010 shared muscle constants ([GH-M] H. Geyer's nms_model_MechInit.m)
 FL_WIDTH = 0.56  # w, in l_opt
 FL_C = np.log(0.05)  # c: f_L = 0.05 at l~ = 1 +/- w
 FV_N = 1.5  # eccentric force enhancement N

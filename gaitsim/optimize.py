@@ -4,7 +4,7 @@ Search space: reflex gains (log-scaled multipliers of the defaults, or additive 
 thresholds and reference angles) and the initial state (pose offsets of the reference walking
 frame and the forward speed).
 
-Objective (lower is better), after SCONE's gait measures (reflex_walker.md section 6):
+Objective (lower is better), after SCONE's gait measures (``GaitMeasure``, ``EffortMeasure``):
 
     J = 100 (1 - t_alive / T)                      # falling is worst
       + w_speed (v - v_target)^2 / (1 m/s)^2        # mean forward speed over the time alive
@@ -19,7 +19,7 @@ Objective (lower is better), after SCONE's gait measures (reflex_walker.md secti
       + w_phase * (distance of stance % from 57-66 and of double support % from 8-14) / 10 %
                                                     # the walking issue's target ranges (normal: stance
                                                     # 60-62 %, each double support 10-12 %, Perry via
-                                                    # research/science_notes.md 1.1); 5 if no strides
+                                                    # Perry & Burnfield 2010, Gait Analysis); 5 if no strides
       + w_hump * (distance of both mean vertical GRF peaks from 1.0-1.35 BW
                   + shortfall of the trough below 0.1 BW under the lower peak) / 0.1 BW
                                                     # the issue's double-hump target, on the mean right
@@ -31,8 +31,8 @@ The last four terms are off by default (weights 0); they use strides after ``set
 The w_grf term averages over time, so a short heel-strike impact barely moves it; w_hump acts on
 the peaks of the mean stride instead.
 
-A walker standing still scores (v_target)^2 w_speed, so walking beats standing (feasibility.md
-pitfall 8). ``tune`` is seeded, writes a checkpoint after every generation (resume by calling
+A walker standing still scores (v_target)^2 w_speed, so walking beats standing (otherwise an
+optimizer finds that standing still is cheapest). ``tune`` is seeded, writes a checkpoint after every generation (resume by calling
 it again with the same ``checkpoint``), and reports progress.
 """
 
@@ -148,7 +148,7 @@ def evaluate(x: np.ndarray, space: SearchSpace, objective: Objective, body: dict
 
     With ``objective.also_dt`` each candidate is also simulated at those steps (same sampling
     interval in seconds) and its cost is the worst over all steps: a gait that only works at one
-    step size is penalized (feasibility.md: gains tuned at one step may fall at another). The
+    step size is penalized (gains tuned at one step may fall at another). The
     other measures are those at ``objective.dt``.
     """
     x = np.atleast_2d(x)

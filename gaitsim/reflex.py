@@ -1,7 +1,8 @@
 """Reflex walking controllers: Geyer & Herr 2010 (leg-driven) and a trunk-initiated variant.
 
 Both run the same per-leg gait-phase state machine on delayed sensory signals and share
-the stance and swing reflex laws of Geyer & Herr 2010 (research/reflex_walker.md section 3):
+the stance and swing reflex laws of Geyer & Herr 2010 (IEEE TNSRE 18:263, as ported by SCONE and the CMU
+Python model):
 
 stance (per leg; F~ = force/F_max, l~ = fibre length/l_opt, F_i, F_c = ipsi-/contralateral leg
 load in body weights, DS = 1 on the trailing leg in double support):
@@ -41,7 +42,7 @@ keep pushing through pre-swing, the "spring in the step" carried to toe-off; cli
 Neural delays (Geyer & Herr 2010 [GH-C]): 5 ms for hip and trunk signals and leg load,
 10 ms for knee signals, 20 ms for ankle signals. Stance is detected from the delayed leg
 load with hysteresis (on above ``stance_on``, off below ``stance_off`` body weights), which
-suppresses the contact flicker reported in feasibility.md (pitfall 4).
+suppresses the flicker of stance detection when a foot touches lightly.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def _pos(x):
 @dataclass
 class ReflexGains:
     """Controller gains (dimensionless unless stated). Defaults: Geyer & Herr 2010 as ported by
-    SCONE/CMU (reflex_walker.md section 3, 'paper value' column); gaitsim extensions start from
+    SCONE/CMU (the paper's values); gaitsim extensions start from
     documented guesses and are meant to be tuned (``optimize``)."""
 
     S0: float = 0.01  # pre-stimulation [GH]

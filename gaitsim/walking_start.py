@@ -10,7 +10,7 @@ Because gaitsim's body is a scaled copy of that model, the reference rates do no
 stance foot exactly at rest. ``walking_pose`` therefore sets the pelvis velocity so that the
 lowest contact sphere (the stance foot) has zero velocity, and scales all rates together so
 that the pelvis moves forward at the requested speed (the velocity field is linear in the rates,
-so the stance foot stays at rest; feasibility.md pitfall 6).
+so the stance foot stays at rest; a sliding stance foot at the start trips the walker).
 """
 
 from __future__ import annotations

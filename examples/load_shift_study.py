@@ -1,0 +1,203 @@
+"""The load-shift study: where does the load go, acute and adapted, for both walking hypotheses?
+
+For each controller (trunk-initiated, leg-driven Geyer-Herr) the script
+1. re-tunes the healthy walker with the study's objective over several seeds (adapted mode's
+   reference and its noise floor: healthy against healthy);
+2. re-tunes every impairment along severity (continuation: 0.3 from healthy, 0.6 from 0.3, ...),
+   all impairments of one severity sharing one batch per generation (``gaitsim.adapt.adapt_series``);
+3. runs every scenario in acute mode (the healthy controller) and in adapted mode (each seed's
+   controller) for ``--eval-duration`` seconds and compares the measures with the healthy walker
+   (``gaitsim.compare``: in adapted mode a change within the spread over seeds is "no change");
+4. writes ``docs/findings.md`` (per claim, mode and controller: the measured answer and the
+   muscles that took the load) and figures into ``docs/figures/``.
+
+Resumable: adapted solutions and the optimizer state live in ``$GAITSIM_CACHE/adapted``; run the
+same command again after an interruption. The directions are outcomes: nothing here is tuned
+toward an expected shift. ``GAITSIM_QUICK=1`` runs a tiny version (for the tests).
+
+    python examples/load_shift_study.py --workers 2
+    python examples/load_shift_study.py --controllers trunk_initiated --impairments stiff_calves --severities 0.3 0.6
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import time
+from pathlib import Path
+
+from gaitsim.adapt import AdaptSettings, adapt, adapt_series
+from gaitsim.compare import Comparison, compare
+from gaitsim.scenario import Scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+IMPAIRMENTS = ("stiff_calves", "calf_reflex_loss", "tight_psoas", "psoas_tone", "weak_dorsiflexors")
+#: the mission's claims, each with the impairments it is about and the measures that answer it
+CLAIMS = {
+    "Stiff calves (and a blunted calf reflex) take push-off away and shift the work of bringing the thigh "
+    "forward onto the psoas and hip flexors": (
+        ("stiff_calves", "calf_reflex_loss"),
+        ("ankle_a2_peak_r", "plantarflexors_r_work_pos", "psoas_r_impulse_per_m", "iliacus_r_impulse_per_m",
+         "hip_flexion_moment_impulse_r", "hip_h3_work_r", "vasti_r_impulse_per_m", "glut_max_r_impulse_per_m",
+         "hamstrings_r_impulse_per_m")),
+    "A tight psoas (shorter, or raised tone) pulls the lumbar spine forward so the spinal extensors work "
+    "harder and lumbar load rises": (
+        ("tight_psoas", "psoas_tone"),
+        ("erector_spinae_impulse_per_m", "erector_spinae_mean_activation", "lumbar_extension_moment_peak",
+         "lumbar_compression_peak_bw", "lumbar_compression_mean_bw", "lumbar_shear_peak_anterior_bw",
+         "psoas_compression_share", "pelvis_tilt_mean")),
+    "Weak dorsiflexors make the hip flexors lift the knee higher for clearance": (
+        ("weak_dorsiflexors",),
+        ("knee_flexion_peak_swing_r", "min_toe_clearance_r", "psoas_r_impulse_per_m", "hip_flexion_moment_impulse_r",
+         "hip_h3_work_r", "tib_ant_r_mean_activation")),
+}
+GAIT = ("speed", "cadence", "stride_length", "stance_pct_r", "cost_of_transport_with_basal")
+
+
+def main(argv=None) -> int:
+    quick = os.environ.get("GAITSIM_QUICK") == "1"
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--controllers", nargs="+", default=["trunk_initiated", "geyer_herr"])
+    ap.add_argument("--impairments", nargs="+", default=list(IMPAIRMENTS), choices=IMPAIRMENTS)
+    ap.add_argument("--severities", type=float, nargs="+", default=[0.3] if quick else [0.3, 0.6, 1.0])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    ap.add_argument("--generations", type=int, default=1 if quick else 15)
+    ap.add_argument("--popsize", type=int, default=3 if quick else 8)
+    ap.add_argument("--sigma", type=float, default=0.05)
+    ap.add_argument("--objective-duration", type=float, default=0.6 if quick else 10.0,
+                    help="s simulated per candidate (the healthy walker was tuned with 25 s and a second step; the "
+                         "study uses the tuned step only, to halve the cost)")
+    ap.add_argument("--eval-duration", type=float, default=3.5 if quick else 30.0, help="s per evaluation run")
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--out", default=str(ROOT / "docs" / "findings.md"))
+    args = ap.parse_args(argv)
+    objective = (("duration", args.objective_duration), ("also_dt", ()),
+                 ("settle", min(10.0, args.objective_duration / 2)))
+    settings = AdaptSettings(generations=args.generations, popsize=args.popsize, sigma0=args.sigma,
+                             seeds=tuple(args.seeds), objective=objective)
+    out = Path(args.out)
+    figures = out.parent / "figures"
+    figures.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    lines = [f"# Findings: where the load goes (generated by `examples/load_shift_study.py`)", "",
+             f"Settings: controllers {', '.join(args.controllers)}; impairments {', '.join(args.impairments)}; "
+             f"severities {', '.join(f'{s:g}' for s in args.severities)}; adapted mode: CMA-ES, {len(args.seeds)} "
+             f"seeds x {args.popsize} candidates x {args.generations} generations, warm-started from the shipped "
+             f"walker and continued along severity, objective = the healthy walker's tuning objective with "
+             f"{args.objective_duration:g} s per candidate at its tuned step only; evaluation runs "
+             f"{args.eval_duration:g} s. Changes in % of the healthy walker of the same mode; in adapted mode the "
+             f"healthy reference is itself re-tuned with these settings, values are means over seeds with "
+             f"+/- half their range, and a change within the larger range is 'no change'.", ""]
+    for controller in args.controllers:
+        lines += study_controller(controller, args, settings, figures)
+    lines += ["", f"Wall time of this study: {time.perf_counter() - started:.0f} s on this machine "
+                  f"({args.workers} worker process(es))."]
+    out.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+def study_controller(controller: str, args, settings: AdaptSettings, figures: Path) -> list[str]:
+    healthy = Scenario.preset("healthy", controller=controller)
+    families = {name: (lambda s, name=name: Scenario.preset(name, s, controller=controller))
+                for name in args.impairments}
+    t0 = time.perf_counter()
+    adapt([healthy], settings, workers=args.workers)  # the adapted reference and its noise floor
+    adapt_series(families, args.severities, settings, workers=args.workers)
+    tuning = time.perf_counter() - t0
+    lines = [f"## {controller.replace('_', '-')} walker", "",
+             f"Adapting took {tuning:.0f} s (healthy: {len(args.seeds)} seeds; {len(args.impairments)} impairments x "
+             f"{len(args.severities)} severities x {len(args.seeds)} seeds, one batch per severity)."]
+    scenarios = [healthy] + [Scenario.preset(n, s, controller=controller, name=f"{n}@{s:g}")
+                             for n in args.impairments for s in args.severities]
+    results = {}
+    for mode in ("acute", "adapted"):
+        t0 = time.perf_counter()
+        results[mode] = compare(scenarios, duration=args.eval_duration, mode=mode, seeds=args.seeds)
+        lines.append(f"{mode.capitalize()} evaluation ({len(scenarios)} scenarios): {time.perf_counter() - t0:.0f} s.")
+    lines += ["", "### Noise floor: healthy against healthy (adapted, spread over seeds)", "",
+              noise_table(results["adapted"]), ""]
+    lines += ["### Gait and survival", "", survival_table(results, args.eval_duration), ""]
+    for claim, (impairments, measures) in CLAIMS.items():
+        present = [i for i in impairments if i in args.impairments]
+        if not present:
+            continue
+        lines += [f"### Claim: {claim}", ""]
+        for mode in ("acute", "adapted"):
+            sub = subset(results[mode], [0] + [k for k, s in enumerate(scenarios) if s.name.split("@")[0] in present])
+            lines += [f"**{mode} mode**", "", sub.table("markdown", names=measures + GAIT), ""]
+            lines += [reading(sub, measures), ""]
+        plot_series(results, present, measures[:4], args.severities, figures / f"study_{controller}_{present[0]}.png")
+        lines += [f"![{claim[:40]}](figures/study_{controller}_{present[0]}.png)", ""]
+    return lines
+
+
+def subset(c: Comparison, index: list[int]) -> Comparison:
+    return Comparison([c.results[i] for i in index],
+                      None if c.replicates is None else [c.replicates[i] for i in index])
+
+
+def noise_table(c: Comparison) -> str:
+    rows = ["| measure | healthy mean | range over seeds | range in % of mean |", "|---|---|---|---|"]
+    for row in c.rows("headline"):
+        mean, spread = row["healthy"], row["healthy spread"]
+        pct = 100 * spread / abs(mean) if mean and math.isfinite(mean) and math.isfinite(spread) else float("nan")
+        rows.append(f"| {row['measure']} ({row['unit']}) | {mean:.4g} | {spread:.3g} | {pct:.1f} |")
+    return "\n".join(rows)
+
+
+def survival_table(results: dict, duration: float) -> str:
+    rows = ["| scenario | acute | adapted (per seed) |", "|---|---|---|"]
+    acute, adapted = results["acute"], results["adapted"]
+    for k, name in enumerate(acute.names):
+        seeds = "; ".join(r.status for r in adapted.replicates[k])
+        rows.append(f"| {name} | {acute.results[k].status} | {seeds} |")
+    return "\n".join(rows) + f"\n\n(walked = 'ok' over {duration:g} s)"
+
+
+def reading(c: Comparison, measures) -> str:
+    """One line per impaired scenario: the measures that rose and fell beyond the noise floor."""
+    out = []
+    rows = c.rows(list(measures))
+    for name in c.names[1:]:
+        up = [f"{r['measure']} {r[name + ' change %']:+.0f}%" for r in rows
+              if r[name + " verdict"] == "changed" and r[name + " change %"] > 0]
+        down = [f"{r['measure']} {r[name + ' change %']:+.0f}%" for r in rows
+                if r[name + " verdict"] == "changed" and r[name + " change %"] < 0]
+        same = [r["measure"] for r in rows if r[name + " verdict"] == "no change"]
+        out.append(f"- {name}: up: {', '.join(up) or 'none'}; down: {', '.join(down) or 'none'}"
+                   + (f"; no change beyond the noise floor: {', '.join(same)}" if same else ""))
+    return "\n".join(out)
+
+
+def plot_series(results: dict, impairments, measures, severities, path: Path) -> None:
+    """Each measure against severity (0 = healthy), acute and adapted, one line per impairment."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(measures), figsize=(3.6 * len(measures), 3.2), squeeze=False)
+    for ax, measure in zip(axes[0], measures):
+        for mode, style in (("acute", "--"), ("adapted", "-")):
+            c = results[mode]
+            for j, imp in enumerate(impairments):
+                xs, ys, es = [0.0], [c.value(measure, 0)[0]], [c.value(measure, 0)[1] / 2]
+                for s in severities:
+                    k = c.names.index(f"{imp}@{s:g}")
+                    v, spread = c.value(measure, k)
+                    xs.append(s), ys.append(v), es.append(spread / 2)
+                ax.errorbar(xs, ys, yerr=es, ls=style, marker="o", ms=3, color=f"C{j}", capsize=2,
+                            label=f"{imp} ({mode})")
+        ax.set_title(measure, fontsize=8)
+        ax.set_xlabel("severity")
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=6)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
