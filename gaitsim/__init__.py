@@ -16,7 +16,7 @@ from .names import BODIES, CONTACT_SPHERES, COORDINATES, MUSCLES
 from .results import Results
 from .state import StateLayout, center_of_mass, initial_state, standing_pose
 
-__version__ = "0.7.0"
+from .version import __version__  # noqa: E402
 
 __all__ = [
     "build_model", "select_walkers", "Model", "initial_state", "standing_pose", "center_of_mass", "StateLayout",

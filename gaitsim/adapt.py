@@ -213,7 +213,7 @@ def _evaluate_together(instances: list[_Instance], populations: list[np.ndarray]
 def _solution(inst: _Instance, objective: Objective, settings: AdaptSettings) -> dict:
     """The best candidate of an instance as a solution dict (``optimize.solution`` format) with
     the frozen gains merged in and the adapted-mode provenance."""
-    from . import __version__
+    from .version import __version__
     from .optimize import solution
 
     sol = solution(inst.space, objective, inst.history, seed=inst.seed, popsize=settings.popsize,

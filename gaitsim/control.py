@@ -21,8 +21,7 @@ from .joint_limits import LIMITED
 from .model import Model
 from .names import MUSCLES, N_COORDINATES, N_MUSCLES, coordinate_index
 
-#: stimulation floor and ceiling (Geyer & Herr 2010: pre-stimulation 0.01)
-MIN_EXCITATION = 0.01
+from .muscles import MIN_EXCITATION  # noqa: E402  (the stimulation floor; re-exported here)
 
 
 @dataclass

@@ -46,12 +46,10 @@ from .control import MIN_EXCITATION, ConstantExcitation, Controller
 from .dynamics import accelerations, accelerations_contact_active_set, evaluate_forces, normal_contact_active_set
 from .model import Model, path_geometry
 from .names import N_COORDINATES
-from .results import STATUS_DIVERGED, STATUS_FELL, STATUS_OK, Results
-from .state import StateLayout
+from .results import STATUS_DIVERGED, STATUS_FELL, STATUS_OK, Results, SaveEvery, SaveFinal, SaveSummary
+from .state import MAX_SPEED, StateLayout
 
 DEFAULT_DT = 2.5e-4  # s; see the walker-core note (convergence and stability measurements)
-#: a generalized speed above this (m/s or rad/s) marks a walker as diverged
-MAX_SPEED = 1e3
 #: upper bound of ``SemiImplicitEuler.fiber_iterations``
 MAX_FIBER_ITERATIONS = 20
 #: upper bound of ``SemiImplicitEuler.mechanics_substeps``
@@ -64,28 +62,6 @@ SOLVER_OPTIONS = ("fiber_iterations", "normal_contact", "mechanics_substeps", "d
 #: ``SemiImplicitEuler.normal_contact``: the clip of the normal contact law taken at the start of
 #: the step ("explicit") or decided with the end-of-step velocity ("active_set")
 NORMAL_CONTACT = ("explicit", "active_set")
-
-
-@dataclass(frozen=True)
-class SaveEvery:
-    """Save every ``every``-th step (1 = full rate). ``fields``: subset of ``Results.FIELDS`` or None for all."""
-
-    every: int = 4
-    fields: tuple[str, ...] | None = None
-
-
-@dataclass(frozen=True)
-class SaveSummary:
-    """Keep per-walker running mean, min and max of ``fields`` over every step while the walker
-    is alive (constant memory: no trajectories). Results get ``"<field>/mean"``, ``"/min"``,
-    ``"/max"`` arrays of shape (B, ...) and ``"samples"`` (steps counted per walker)."""
-
-    fields: tuple[str, ...] = ("q", "muscle_force", "grf")
-
-
-@dataclass(frozen=True)
-class SaveFinal:
-    """Keep only the final state and status (for large sweeps); no trajectories."""
 
 
 class _Backend(NamedTuple):

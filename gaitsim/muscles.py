@@ -30,6 +30,9 @@ from __future__ import annotations
 
 import numpy as np
 
+#: stimulation floor and ceiling of every muscle (Geyer & Herr 2010: pre-stimulation 0.01)
+MIN_EXCITATION = 0.01
+
 # Geyer & Herr 2010 shared muscle constants ([GH-M] H. Geyer's nms_model_MechInit.m)
 FL_WIDTH = 0.56  # w, in l_opt
 FL_C = np.log(0.05)  # c: f_L = 0.05 at l~ = 1 +/- w

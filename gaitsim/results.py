@@ -43,10 +43,30 @@ def _fields():
 FIELDS = _fields()
 
 
+@dataclass(frozen=True)
+class SaveEvery:
+    """Save every ``every``-th step (1 = full rate). ``fields``: subset of ``Results.FIELDS`` or None for all."""
+
+    every: int = 4
+    fields: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class SaveSummary:
+    """Keep per-walker running mean, min and max of ``fields`` over every step while the walker
+    is alive (constant memory: no trajectories). Results get ``"<field>/mean"``, ``"/min"``,
+    ``"/max"`` arrays of shape (B, ...) and ``"samples"`` (steps counted per walker)."""
+
+    fields: tuple[str, ...] = ("q", "muscle_force", "grf")
+
+
+@dataclass(frozen=True)
+class SaveFinal:
+    """Keep only the final state and status (for large sweeps); no trajectories."""
+
+
 class _Recorder:
     def __init__(self, save, layout, batch, n_steps, dt, t0):
-        from .integrate import SaveEvery, SaveSummary  # local import: integrate imports this module
-
         self.summary = isinstance(save, SaveSummary)
         if self.summary:
             names = tuple(save.fields)

@@ -30,6 +30,8 @@ from . import skeleton
 from .model import Model, path_geometry
 from .names import COORDINATES, MUSCLES, N_CONTACTS, N_COORDINATES, N_MUSCLES, coordinate_index
 
+#: a generalized speed above this (m/s or rad/s) marks a walker's state as diverged
+MAX_SPEED = 1e3
 
 @lru_cache(maxsize=64)
 def _blocks(n_memory: int) -> dict[str, slice]:

@@ -122,6 +122,7 @@ def test_a_walker_that_falls_gets_no_gait_figures_after_its_fall(tmp_path, capsy
     assert "before the fall" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_ctrl_c_keeps_and_labels_the_partial_run(tmp_path):
     """SIGINT to a running ``gaitsim run``: exit 130, 'interrupted at t = ...', results written."""
     proc = subprocess.Popen([sys.executable, "-m", "gaitsim", "run", "healthy", "--duration", "300",

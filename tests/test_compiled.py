@@ -7,7 +7,7 @@ import pytest
 
 import gaitsim as gs
 from gaitsim import dynamics
-from gaitsim.reflex import ReflexController
+from gaitsim.reflex import ReflexController, ReflexGains
 from gaitsim.state import StateLayout
 from gaitsim.tuned import load_tuned, tuned_solver, walker_from_solutions
 
@@ -299,3 +299,15 @@ def test_reused_step_buffers_give_the_same_steps_as_fresh_arrays():
             assert len(ids) == 2  # the two state arrays of the carry, used in turn
     for reused, fresh in zip(copies["reused"], copies["fresh"]):
         np.testing.assert_array_equal(reused, fresh)
+
+
+def test_kernel_orders_match_the_controller():
+    """The compiled reflex law unpacks gains and writes signal rows by position; the positions
+    are the controller's names (the kernel module does not import the controller)."""
+    from gaitsim.compiled import reflex as kernel
+
+    assert kernel._KERNEL_GAIN_ORDER == ReflexGains.names()
+    assert kernel._KERNEL_SIGNAL_ORDER == tuple(n for n, _ in ReflexController.SIGNALS)
+    with pytest.raises(ValueError, match="gains missing"):
+        kernel.reflex_inputs({"S0": np.ones(1)}, True, np.ones((20, 1)), np.ones((20, 1)), np.ones(1),
+                             np.zeros(36, dtype=int), 1, 1)

@@ -1,6 +1,7 @@
 """The forward recipe: implicit damping terms and contact forces against dense references."""
 
 import numpy as np
+import pytest
 
 import gaitsim as gs
 from gaitsim import dynamics as dy
@@ -71,6 +72,7 @@ def test_joint_damping_in_absolute_coordinates():
     np.testing.assert_allclose(M, ref, atol=1e-12)
 
 
+@pytest.mark.slow
 def test_active_set_resolves_only_the_walkers_that_changed(monkeypatch):
     """In a batch, the contact active set's second solve takes only the walkers whose set changed
     (``dynamics._solve_inputs_of``); each walker must still get its single-run numbers exactly."""

@@ -36,6 +36,7 @@ def test_import_and_backend_choice_without_numba():
     assert "refused: the numba backend needs numba" in out.stdout
 
 
+@pytest.mark.slow
 def test_healthy_run_without_numba(tmp_path):
     out = run_python(WITHOUT_NUMBA + (
         "from gaitsim.cli import main\n"

@@ -60,6 +60,7 @@ def test_calf_stiffness_does_not_boost_the_soleus():
     assert all(np.all(v >= 1.0) for k, v in ch.scale.items() if "tendon_slack" in k)
 
 
+@pytest.mark.slow
 def test_severity_for_exam_inverts_the_exam():
     for name, s in (("calf_stiffness", 0.37), ("psoas_shortening", 0.62), ("weak_dorsiflexors", 0.8)):
         v = imp.exam_value(name, s)[0]

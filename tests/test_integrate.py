@@ -247,6 +247,7 @@ def test_mechanics_substeps_batch_equals_single_runs():
             np.testing.assert_allclose(single[f][0], batch[f][i], rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.slow
 def test_mechanics_substeps_follow_the_substep_in_the_mechanics():
     """With the muscles off, a multirate step of dt with n sub-steps is n plain steps of dt/n (the
     mechanics are all there is), bit for bit; with muscles on it stays close to them on a drop."""

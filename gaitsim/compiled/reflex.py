@@ -1,6 +1,12 @@
-"""Compiled reflex law (``reflex.ReflexController.__call__``), selected by ``ReflexController(backend="numba")``."""
+"""Compiled reflex law (``reflex.ReflexController.__call__``), selected by ``ReflexController(backend="numba")``.
+
+The controller hands the kernel plain arrays in a ``ReflexKernelInputs`` record (``reflex_inputs``:
+gains by name, muscle constants, delay-line layout); this module never sees the controller.
+"""
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
@@ -8,7 +14,7 @@ from ..names import COORDINATES, LEG_MUSCLES, N_MUSCLES
 from ._numba import _row_length, njit, numba, require, row_length
 from .physics import kernel_forces
 
-#: gain order of the kernel's unpacking below; must equal ReflexGains.names() (checked at import)
+#: gain order of the kernel's unpacking below; equals ReflexGains.names() (checked by tests/test_compiled.py)
 _KERNEL_GAIN_ORDER = (
     "S0", "G_SOL", "G_TA", "l_off_TA", "G_SOLTA", "G_GAS", "S0_VAS", "G_VAS", "k_phi", "knee_off", "k_bw", "dS",
     "kp", "kd", "S0_BAL", "theta_ref", "G_HFL", "l_off_HFL", "k_lean", "G_HAMHFL", "l_off_HAM", "G_HAM", "G_GLU",
@@ -18,7 +24,7 @@ _KERNEL_GAIN_ORDER = (
 )
 
 
-#: signal rows the kernel writes (by number); must equal ReflexController.SIGNALS (checked at import)
+#: signal rows the kernel writes (by number); equals ReflexController.SIGNALS (checked by tests/test_compiled.py)
 _KERNEL_SIGNAL_ORDER = (
     "theta", "theta_dot", "lumbar", "lumbar_dot", "load_r", "load_l", "sway_r", "sway_l", "l_HFL_r", "l_HFL_l",
     "l_HAM_r", "l_HAM_l", "F_HAM_r", "F_HAM_l", "F_GLU_r", "F_GLU_l", "F_VAS_r", "F_VAS_l", "knee_r", "knee_l",
@@ -34,23 +40,13 @@ _KNEE_R, _LUMBAR_ROW = COORDINATES.index("knee_angle_r"), COORDINATES.index("lum
 _KNEE_STRIDE = COORDINATES.index("knee_angle_l") - _KNEE_R
 
 
-def _check_gain_order():
-    from ..reflex import ReflexController, ReflexGains
-
-    if ReflexGains.names() != _KERNEL_GAIN_ORDER:
-        raise RuntimeError("gaitsim.compiled: _KERNEL_GAIN_ORDER no longer matches ReflexGains; update the kernel")
-    if tuple(n for n, _ in ReflexController.SIGNALS) != _KERNEL_SIGNAL_ORDER:
-        raise RuntimeError("gaitsim.compiled: _KERNEL_SIGNAL_ORDER no longer matches ReflexController.SIGNALS")
-
-
-_check_gain_order()
 _GAIN_INDEX_STANCE_ON = _KERNEL_GAIN_ORDER.index("stance_on")
 _GAIN_INDEX_THETA_REF = _KERNEL_GAIN_ORDER.index("theta_ref")
 _GAIN_INDEX_LUMBAR_REF = _KERNEL_GAIN_ORDER.index("lumbar_ref")
 _GAIN_INDEX_LUMBAR = tuple(_KERNEL_GAIN_ORDER.index(n) for n in ("S0_L", "kp_L", "kd_L", "kq_L"))
 
 if numba is not None:
-    from ..control import MIN_EXCITATION as _MIN_EXC
+    from ..muscles import MIN_EXCITATION as _MIN_EXC
 
     @njit(cache=True, inline="always", error_model="numpy")
     def _p(x):
@@ -221,21 +217,44 @@ if numba is not None:
                 exc[m, b] = min(max(exc[m, b], _MIN_EXC), 1.0)
 
 
-def reflex_excitation(ctrl, t: float, fs, memory) -> np.ndarray:
-    """Compiled ``ReflexController.__call__`` (excitation (n_muscles, B); ``memory`` updated in place)."""
+class ReflexKernelInputs(NamedTuple):
+    """What the compiled reflex law reads besides the sensors, fixed over a run (batch-last)."""
+
+    gains: np.ndarray  # (n_gains, row_length(B)): the gains in ``_KERNEL_GAIN_ORDER``, padded rows
+    trunk_initiated: bool  # the controller's mode
+    f_max: np.ndarray  # (n_muscles, B) N
+    v_scale: np.ndarray  # (n_muscles, B) m/s: maximal shortening velocity v_max * l_opt
+    body_weight: np.ndarray  # (B,) N
+    delay_steps: np.ndarray  # (n_signals,) int64: each signal's delay in steps
+    n_slots: int  # delay-line slots per signal
+    line_size: int  # rows of the delay line in the memory
+
+
+def reflex_inputs(gains: dict, trunk_initiated: bool, f_max, v_scale, body_weight, delay_steps, n_slots: int,
+                  line_size: int) -> ReflexKernelInputs:
+    """The kernel's record from gains by name ({name: (B,)}, exactly the names of
+    ``_KERNEL_GAIN_ORDER``) and the controller's constants; ValueError naming missing or unknown gains."""
+    missing = [n for n in _KERNEL_GAIN_ORDER if n not in gains]
+    unknown = [n for n in gains if n not in _KERNEL_GAIN_ORDER]
+    if missing or unknown:
+        raise ValueError(f"compiled reflex: gains missing {missing} / unknown {unknown}; the kernel reads "
+                         f"{', '.join(_KERNEL_GAIN_ORDER)}")
+    nb = np.shape(body_weight)[0]
+    table = np.empty((len(_KERNEL_GAIN_ORDER), row_length(nb)))  # padded rows: see _numba.row_length
+    table[:, :nb] = np.stack([np.broadcast_to(gains[n], (nb,)) for n in _KERNEL_GAIN_ORDER], axis=0)
+    return ReflexKernelInputs(table, bool(trunk_initiated), np.ascontiguousarray(f_max), np.ascontiguousarray(v_scale),
+                              np.ascontiguousarray(body_weight), np.asarray(delay_steps, dtype=np.int64),
+                              int(n_slots), int(line_size))
+
+
+def reflex_excitation(inputs: ReflexKernelInputs, step_index: int, fs, memory) -> np.ndarray:
+    """Compiled ``ReflexController.__call__``: excitation (n_muscles, B) at delay-line step
+    ``step_index``; ``memory`` (the delay line and phase rows) is updated in place."""
     require()
     nb = fs.q.shape[1]
-    inputs = getattr(ctrl, "_compiled_inputs", None)
-    if inputs is None or inputs[3] != nb:  # made once per controller set-up, not per step
-        gains = np.empty((len(_KERNEL_GAIN_ORDER), row_length(nb)))  # padded rows: see _numba.row_length
-        gains[:, :nb] = np.stack([np.broadcast_to(ctrl.g[n], (nb,)) for n in _KERNEL_GAIN_ORDER], axis=0)
-        inputs = (gains, np.ascontiguousarray(ctrl._vmax), ctrl.line.steps.astype(np.int64), nb)
-        ctrl._compiled_inputs = inputs
-    gains, v_scale, delay_steps, _ = inputs
     exc = np.empty((fs.force.shape[0], nb))
-    line = ctrl.line
     k = kernel_forces(fs)
-    _reflex_kernel(line.step_index(t), ctrl.mode == "trunk_initiated", gains, k.force, k.fiber_length_norm,
-                   k.fiber_velocity, k.fn, k.sphere_pos, k.psi, k.psidot, fs.q, fs.qdot, ctrl._fmax, v_scale, ctrl._bw,
-                   delay_steps, line.n_slots, line.size, memory, exc)
+    _reflex_kernel(step_index, inputs.trunk_initiated, inputs.gains, k.force, k.fiber_length_norm, k.fiber_velocity,
+                   k.fn, k.sphere_pos, k.psi, k.psidot, fs.q, fs.qdot, inputs.f_max, inputs.v_scale, inputs.body_weight,
+                   inputs.delay_steps, inputs.n_slots, inputs.line_size, memory, exc)
     return exc

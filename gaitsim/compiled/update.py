@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..control import MIN_EXCITATION
+from ..muscles import MIN_EXCITATION
 from ..model import Model
+from ..state import MAX_SPEED
 from ._numba import njit, numba
 from .physics import kernel_forces, new_force_arrays
 
@@ -55,7 +56,6 @@ if numba is not None:
 def walker_health(new, qdot_rows: slice, fall_height: float):
     """Compiled ``integrate.walker_health`` (same arguments and result): one pass instead of
     numpy's four reductions."""
-    from ..integrate import MAX_SPEED  # (imported here: integrate imports this package)
 
     nb = new.shape[1]
     finite, bad = np.empty(nb, dtype=np.bool_), np.empty(nb, dtype=np.bool_)

@@ -1,0 +1,30 @@
+"""Refactoring does not change results: 2 s of each shipped walker on both backends equal, bit for
+bit, what gaitsim 0.6 (commit 9d26cb9) computed (``tests/data/before_0_7.npz``, written by running
+the same calls on that commit)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import gaitsim as gs
+from gaitsim.compiled import available
+from gaitsim.tuned import healthy_walker, tuned_integration
+
+REFERENCE = Path(__file__).parent / "data" / "before_0_7.npz"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+@pytest.mark.parametrize("mode", ["trunk_initiated", "geyer_herr"])
+def test_two_seconds_of_each_shipped_walker_are_unchanged(mode, backend):
+    if backend == "numba" and not available():
+        pytest.skip("numba not installed")
+    model = gs.build_model(batch_size=1)
+    ctrl, x0 = healthy_walker(model, mode=mode, backend=backend)
+    res = gs.simulate(model, ctrl, duration=2.0, initial_state=x0, save=gs.SaveEvery(100, ("q", "muscle_force", "grf")),
+                      **tuned_integration(mode, backend=backend))
+    with np.load(REFERENCE) as ref:
+        for field in ("q", "muscle_force", "grf"):
+            np.testing.assert_array_equal(res[field], ref[f"{mode}/{backend}/{field}"])
+        np.testing.assert_array_equal(res.final_state, ref[f"{mode}/{backend}/final_state"])
