@@ -3,24 +3,46 @@
 Quick use::
 
     import gaitsim as gs
-    model = gs.build_model(batch_size=4, scale={"muscle.tendon_slack_length.soleus_*": [1.0, 0.97, 0.94, 0.91]})
-    x0 = gs.initial_state(model, height_above_ground=0.02)
-    res = gs.simulate(model, gs.PoseHold(), duration=1.0, initial_state=x0)
-    res.status_text(), res["grf"].shape   # (B, T, 2 feet, 2 xy) in N
+    sc = gs.Scenario.preset("tight_psoas", severity=0.6)   # or gs.Scenario.load("my.toml")
+    sc.exam().table()                                       # virtual clinical exams
+    res = sc.run(duration=20.0)                             # acute mode: the healthy controller
+    res.measures.table(names=gs.measures.HEADLINE)          # loads per stride, mean +/- SD
+    gs.compare(["healthy", sc], duration=20.0).table()      # change from healthy in %
+    gs.plot.activations(res)                                # a matplotlib Figure
+
+The low-level API: ``build_model`` (a batch of walkers, every parameter per walker),
+``simulate`` (one array computation for the whole batch), ``Results``. ``plot``, ``sweep``,
+``validate``, ``export`` and ``adapt`` load on first use.
 """
 
-from .control import ConstantExcitation, ControlOutput, DelayLine, PoseHold, TrunkPush
+from importlib import import_module
+
+from .compare import Comparison, compare
+from .control import ConstantExcitation, ControlOutput, DelayLine, ExcitationOffset, PoseHold, TrunkPush
 from .integrate import DEFAULT_DT, SaveEvery, SaveFinal, SaveSummary, SemiImplicitEuler, simulate
-from .model import Model, build_model, select_walkers
+from .model import Model, build_model, select_walkers, stack_models
 from .names import BODIES, CONTACT_SPHERES, COORDINATES, MUSCLES
 from .results import Results
+from .scenario import PRESETS, Scenario, ScenarioResult, run_batch
 from .state import StateLayout, center_of_mass, initial_state, standing_pose
+from .version import __version__
 
-from .version import __version__  # noqa: E402
+#: submodules loaded on first use (they pull in matplotlib, xarray or cma)
+_LAZY_MODULES = ("plot", "animate", "sweep", "validate", "export", "adapt", "measures", "exam", "impairments",
+                 "analysis", "optimize", "tuned")
+
+
+def __getattr__(name):
+    if name in _LAZY_MODULES:
+        return import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'gaitsim' has no attribute {name!r}")
+
 
 __all__ = [
-    "build_model", "select_walkers", "Model", "initial_state", "standing_pose", "center_of_mass", "StateLayout",
-    "simulate", "SemiImplicitEuler",
+    "Scenario", "ScenarioResult", "PRESETS", "run_batch", "compare", "Comparison",
+    "build_model", "select_walkers", "stack_models", "Model", "initial_state", "standing_pose", "center_of_mass",
+    "StateLayout", "simulate", "SemiImplicitEuler",
     "SaveEvery", "SaveSummary", "SaveFinal", "DEFAULT_DT", "Results", "ConstantExcitation", "PoseHold", "DelayLine",
-    "ControlOutput", "TrunkPush", "COORDINATES", "MUSCLES", "BODIES", "CONTACT_SPHERES",
+    "ControlOutput", "TrunkPush", "ExcitationOffset", "COORDINATES", "MUSCLES", "BODIES", "CONTACT_SPHERES",
+    "__version__", *_LAZY_MODULES,
 ]

@@ -1,4 +1,5 @@
-"""Command line: ``gaitsim run``, ``compare``, ``exam``, ``adapt``, ``validate`` (also ``python -m gaitsim``).
+"""Command line: ``gaitsim run``, ``compare``, ``exam``, ``adapt``, ``validate``, ``sweep``, ``plot``,
+``export`` (also ``python -m gaitsim``).
 
 ``gaitsim compare A B ...`` runs scenarios in acute mode and prints every headline measure with
 its change from the first in %; ``gaitsim exam SCENARIO`` prints the virtual clinical exams of a
@@ -311,6 +312,84 @@ def _validate(args) -> int:
     return EXIT_OK
 
 
+def _sweep(args) -> int:
+    from . import sweep as sw
+
+    if args.workers and args.scheduler:
+        raise UsageError("gaitsim sweep: give --workers or --scheduler, not both")
+    if not Path(args.file).is_file():
+        raise UsageError(f"gaitsim sweep: FILE {args.file}: no such sweep file")
+    scenario, grid = sw.load_sweep(args.file)
+    if args.duration is not None:
+        scenario = scenario.replace(duration=args.duration)
+    out = Path(args.out)
+    if out.suffix not in (".nc", ".zarr"):
+        raise UsageError(f"gaitsim sweep: --out {args.out}: give a .nc (or .zarr) file name")
+    store = Path(args.store) if args.store else out.with_suffix(".store")
+    _output_folder(str(out.parent if str(out.parent) else "."))
+    executor = None
+    if args.workers and args.workers > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        executor = ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn"))
+    print(f"gaitsim sweep {args.file}: {scenario.name}, {scenario.duration:g} s per point; store {store} "
+          f"(rerun the same command to resume)", flush=True)
+    try:
+        ds = sw.sweep(scenario, grid, executor=executor, scheduler=args.scheduler, store=store)
+    finally:
+        if executor is not None:
+            executor.shutdown(cancel_futures=True)
+    sw.save(ds, out)
+    status = ds["status"].values.ravel()
+    counts = {k: int((status == k).sum()) for k in sorted(set(status))}
+    print(f"  points: {', '.join(f'{v} {k}' for k, v in counts.items())}; wrote {out}")
+    if ds.attrs.get("interrupted"):
+        print("gaitsim: sweep interrupted; the finished batches are in the store: rerun to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+def _load_run(folder: str):
+    from .scenario import ScenarioResult
+
+    return ScenarioResult.load(folder)
+
+
+def _plot(args) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")  # the command line draws to files only
+    from . import plot
+
+    run = _load_run(args.result)
+    out = _output_folder(args.out or args.result)
+    makers = {"activations": plot.activations, "joint_angles": plot.joint_angles, "joint_moments": plot.joint_moments,
+              "joint_powers": plot.joint_powers, "ground_force": plot.ground_force, "lumbar_load": plot.lumbar_load,
+              "stick_figure": plot.stick_figure}
+    written = []
+    for name in args.figures or list(makers):
+        makers[name](run).savefig(out / f"{name}.png", dpi=90)
+        written.append(out / f"{name}.png")
+    if args.animation:
+        plot.animation(run, out / "walking.gif")
+        written.append(out / "walking.gif")
+    print(f"  wrote {', '.join(str(p) for p in written)}")
+    return EXIT_OK
+
+
+def _export(args) -> int:
+    from . import export
+
+    run = _load_run(args.result)
+    out = _output_folder(args.out or args.result)
+    writers = {"mot": lambda p: export.write_mot(p, run), "sto": lambda p: export.write_sto(p, run),
+               "csv": lambda p: export.write_csv(p, run)}
+    written = [writers[f](out / f"{run.scenario.name.replace('+', '_')}.{f}") for f in args.format]
+    print(f"  wrote {', '.join(str(p) for p in written)}")
+    return EXIT_OK
+
+
 def make_parser() -> argparse.ArgumentParser:
     from .scenario import preset_names
 
@@ -352,6 +431,34 @@ def make_parser() -> argparse.ArgumentParser:
                     help="a preset or scenario file (default: healthy)")
     _add_scenario_arguments(va)
     va.add_argument("--out", default=None, help="folder for validation.md and validation.png")
+    swp = sub.add_parser("sweep", help="a grid or sample of scenarios from a sweep file -> an xarray Dataset (.nc)",
+                         formatter_class=argparse.RawDescriptionHelpFormatter,
+                         epilog="examples:\n  gaitsim sweep examples/sweeps/psoas_x_calf.toml --out psoas_x_calf.nc "
+                                "--workers 2\n  gaitsim sweep my_sweep.toml --out s.nc --scheduler tcp://10.0.0.5:8786")
+    swp.add_argument("file", metavar="FILE.toml", help="sweep file: a scenario plus a [sweep] or [samples] table")
+    swp.add_argument("--out", required=True, help="the Dataset's file (.nc, or .zarr with zarr installed)")
+    swp.add_argument("--workers", type=_number(int, 1, 1024), default=None, help="local worker processes")
+    swp.add_argument("--scheduler", default=None, help="a Dask scheduler address (pip install 'gaitsim[distributed]')")
+    swp.add_argument("--store", default=None, help="resumable store folder (default: OUT with .store)")
+    swp.add_argument("--duration", type=_number(float, 0.0, 1e5, "s", low_open=True), default=None,
+                     help="simulated time per point in s (default: the sweep file's)")
+    pl = sub.add_parser("plot", help="figures of a run folder written by `gaitsim run`",
+                        formatter_class=argparse.RawDescriptionHelpFormatter,
+                        epilog="examples:\n  gaitsim plot gaitsim_out\n"
+                               "  gaitsim plot gaitsim_out --figures activations joint_angles --animation")
+    pl.add_argument("result", metavar="RESULT", help="a run folder (results.npz + scenario.toml)")
+    pl.add_argument("--figures", nargs="+", default=None,
+                    choices=["activations", "joint_angles", "joint_moments", "joint_powers", "ground_force",
+                             "lumbar_load", "stick_figure"], help="which figures (default: all)")
+    pl.add_argument("--animation", action="store_true", help="also write walking.gif")
+    pl.add_argument("--out", default=None, help="folder for the figures (default: RESULT)")
+    exp = sub.add_parser("export", help="a run folder as OpenSim .mot/.sto or CSV",
+                         formatter_class=argparse.RawDescriptionHelpFormatter,
+                         epilog="examples:\n  gaitsim export gaitsim_out --format mot sto\n"
+                                "  gaitsim export gaitsim_out --format csv --out tables")
+    exp.add_argument("result", metavar="RESULT", help="a run folder (results.npz + scenario.toml)")
+    exp.add_argument("--format", nargs="+", default=["mot", "sto"], choices=["mot", "sto", "csv"])
+    exp.add_argument("--out", default=None, help="folder for the files (default: RESULT)")
     ad = sub.add_parser("adapt", help="re-tune the controller for a scenario's body (adapted mode; CMA-ES); "
                                       "solutions are kept in $GAITSIM_CACHE/adapted (default ~/.cache/gaitsim)",
                         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -374,7 +481,8 @@ def make_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     try:
         args = make_parser().parse_args(argv)
-        commands = {"run": _run, "compare": _compare, "exam": _exam, "adapt": _adapt, "validate": _validate}
+        commands = {"run": _run, "compare": _compare, "exam": _exam, "adapt": _adapt, "validate": _validate,
+                    "sweep": _sweep, "plot": _plot, "export": _export}
         return commands[args.command](args)
     except UsageError as e:
         print(str(e) if str(e).startswith("gaitsim") else f"gaitsim: error: {e}", file=sys.stderr)

@@ -280,7 +280,7 @@ class Scenario:
     def load(cls, path) -> "Scenario":
         """A scenario from a TOML file; ``include = ["base.toml", ...]`` (paths relative to the file)
         are read first, and this file's keys replace theirs (tables merged key by key)."""
-        return cls.from_dict(_read_toml(Path(path), ()), source=str(path))
+        return cls.from_dict(read_toml_with_includes(Path(path), ()), source=str(path))
 
     def to_dict(self) -> dict:
         """The nested dict form (what ``to_toml`` writes); ``from_dict`` inverts it."""
@@ -460,8 +460,9 @@ _MAPPING_TABLES = ("impairments", "parameters", "scale")
 _EXAM_TABLE = "exam_targets"
 
 
-def _read_toml(path: Path, seen: tuple) -> dict:
-    """A TOML file's dict with its includes merged under it (tables merged key by key)."""
+def read_toml_with_includes(path: Path, seen: tuple = ()) -> dict:
+    """A TOML file's dict with its ``include = [...]`` files (relative to it) merged under it, tables
+    merged key by key; ``seen``: the files including this one (a cycle is refused)."""
     if not path.is_file():
         raise ValueError(f"scenario file {str(path)!r} not found")
     if path.resolve() in seen:
@@ -475,7 +476,7 @@ def _read_toml(path: Path, seen: tuple) -> dict:
         includes = [includes]
     merged: dict = {}
     for inc in includes:
-        _merge(merged, _read_toml(path.parent / inc, seen + (path.resolve(),)))
+        _merge(merged, read_toml_with_includes(path.parent / inc, seen + (path.resolve(),)))
     _merge(merged, data)
     return merged
 
@@ -516,6 +517,18 @@ class ScenarioResult:
 
             self._measures = gait_measures(self.results, self.model, skip=self.scenario.skip)
         return self._measures
+
+    @classmethod
+    def load(cls, folder) -> "ScenarioResult":
+        """The result a run wrote into ``folder`` (``results.npz`` and ``scenario.toml``, as ``save``
+        and ``gaitsim run`` write them): walker 0 of the results, the scenario, its model."""
+        out = Path(folder)
+        missing = [n for n in ("results.npz", "scenario.toml") if not (out / n).is_file()]
+        if missing:
+            raise ValueError(f"{str(out)!r} is not a gaitsim run folder: {', '.join(missing)} missing "
+                             f"(write one with `gaitsim run ... --out FOLDER` or ScenarioResult.save)")
+        scenario = Scenario.load(out / "scenario.toml")
+        return cls(scenario, Results.load(out / "results.npz").select(0), scenario.model())
 
     def save(self, folder) -> dict[str, Path]:
         """Write ``results.npz`` and the resolved ``scenario.toml`` (which reproduces the run) into

@@ -155,3 +155,36 @@ def test_calf_slack_example_runs():
     lines = out.stdout.strip().splitlines()
     soleus = [float(l.split()[1]) for l in lines[1:]]
     assert soleus[1] > soleus[0]  # the shorter tendon carries more passive force
+
+
+def test_plot_export_and_their_bad_input(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["run", "healthy", "--duration", "3.5", "--out", str(run)]) == 0
+    assert main(["plot", str(run), "--figures", "joint_angles", "lumbar_load"]) == 0
+    assert (run / "joint_angles.png").stat().st_size > 1000 and (run / "lumbar_load.png").is_file()
+    assert main(["export", str(run), "--format", "mot", "csv", "--out", str(tmp_path / "x")]) == 0
+    assert (tmp_path / "x" / "healthy.mot").read_text().count("endheader") == 1
+    capsys.readouterr()
+    assert main(["plot", str(tmp_path / "nothing")]) == 2
+    assert "not a gaitsim run folder" in one_clean_line(capsys.readouterr().err)
+    assert main(["export", str(run), "--format", "c3d"]) == 2
+    assert "--format" in one_clean_line(capsys.readouterr().err)
+
+
+def test_sweep_and_adapt_commands(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("GAITSIM_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "s.toml").write_text('name = "tiny"\nduration = 2.5\n[sweep]\npsoas_tone = [0.0, 0.3]\n')
+    assert main(["sweep", str(tmp_path / "s.toml"), "--out", str(tmp_path / "s.nc")]) == 0
+    assert "2 ok" in capsys.readouterr().out and (tmp_path / "s.nc").is_file()
+    assert main(["sweep", str(tmp_path / "missing.toml"), "--out", str(tmp_path / "s.nc")]) == 2
+    assert "no such sweep file" in one_clean_line(capsys.readouterr().err)
+    assert main(["sweep", str(tmp_path / "s.toml"), "--out", str(tmp_path / "s.csv")]) == 2
+    assert ".nc" in one_clean_line(capsys.readouterr().err)
+    assert main(["adapt", "weak_dorsiflexors", "--severity", "0.3", "--generations", "1", "--popsize", "2",
+                 "--seeds", "1", "--objective-duration", "0.4"]) == 0
+    out = capsys.readouterr().out
+    runnable = out.split("`gaitsim run ")[1].split("`")[0]
+    assert main(["run", runnable, "--duration", "0.5", "--out", str(tmp_path / "adapted")]) in (0, 1)
+    assert 'mode = "adapted"' in (tmp_path / "adapted" / "scenario.toml").read_text()
+    assert main(["adapt", "stand"]) == 2
+    assert "pose_hold" in one_clean_line(capsys.readouterr().err)
