@@ -109,44 +109,35 @@ class SemiImplicitEuler:
     backend: ``"auto"`` (default: ``"numba"`` when numba imports, else ``"numpy"``; the field then
     holds the backend chosen), ``"numpy"`` (the reference) or ``"numba"`` (``gaitsim.compiled``:
     the force evaluation and the equations of motion as compiled kernels).
-    fiber_iterations: Newton iterations of a backward-Euler fibre update (default 3; 0 keeps the
-    single linearly implicit step, the default before gaitsim 0.2). The linearly implicit step
-    freezes the path length and the activation over the step; where the CE time constant is far
-    below dt (about 2-80 us at low activation) it converges only once
-    dt is below about 30 us (stiff order reduction: fibre forces differ by about 12 N between
-    0.25, 0.125 and 0.0625 ms in an open-loop replay of a walking excitation). Three iterations
-    cut the error of a drop against Radau at 0.25 ms from 33 to 2.8 mm (tests/test_convergence.py);
-    they leave a residual of about 1e-5 m in the fibre equation, six reach rounding. Each
-    iteration costs one CE evaluation (about 0.25 us per walker compiled, against about 1 us for
-    a whole step).
+    fiber_iterations: Newton iterations of a backward-Euler fibre update (default 3; 0 keeps a
+    single linearly implicit step). The linearly implicit step freezes the path length and the
+    activation over the step; where the CE time constant is far below dt (about 2-80 us at low
+    activation) it converges only once dt is below about 30 us (stiff order reduction). Each
+    iteration costs one CE evaluation; ``docs/numerics.md`` has the measurements.
     normal_contact: ``"active_set"`` (default): the clip of the normal contact law at zero force
     is decided with the end-of-step velocity, which removes the on/off chatter of a sphere lifting
-    off slowly (see ``dynamics.normal_contact_active_set``); ``"explicit"`` (the default before
-    gaitsim 0.2): the clip is taken at the start of the step. The README's section on step-size
-    accuracy has the measurements behind all three options; ``gaitsim.tuned.tuned_solver`` rebuilds
-    the integrator a tuned solution was tuned with (and ``tuned_dt`` its step).
+    off slowly (see ``dynamics.normal_contact_active_set``); ``"explicit"``: the clip is taken at
+    the start of the step. ``gaitsim.tuned.tuned_solver`` rebuilds the integrator a tuned solution
+    was tuned with (and ``tuned_dt`` its step).
     mechanics_substeps: sub-steps of the skeleton and contact per step (default 1: none). The step
-    error of the walking gait is in the mechanics (README, step-size accuracy): with n sub-steps
-    the gait follows the mechanics' sub-step while the muscles, the fibre update and the
-    controller run at dt, where their own error is small. The muscles' generalized forces are held
-    over the step; the controller's delay lines count in steps of dt. Each sub-step after the first
-    costs a force evaluation without the muscles and a solve (compiled: all of them in one kernel
-    call). The shipped trunk-initiated walker is tuned with 4 sub-steps at dt = 0.5 ms (and
+    error of the walking gait is in the mechanics: with n sub-steps the gait follows the
+    mechanics' sub-step while the muscles, the fibre update and the controller run at dt, where
+    their own error is small. The muscles' generalized forces are held over the step; the
+    controller's delay lines count in steps of dt. Each sub-step after the first costs a force
+    evaluation without the muscles and a solve (compiled: all of them in one kernel call). The
+    shipped trunk-initiated walker is tuned with 4 sub-steps at dt = 0.5 ms (and
     ``damping_theta=0.5``).
     damping_theta: where in the (sub-)step the damping forces (contact, joint limits, actuators)
-    take their speeds, ``qdot_n + theta h qddot``, in [0.5, 1]. 1 (default, as before gaitsim 0.5):
-    the end-of-step speeds, backward Euler, L-stable. 0.5: the step's mid-point, the trapezoidal
-    rule. Symplectic Euler's positions sit between its speeds (it is the Stormer-Verlet leapfrog
-    with staggered speeds; Hairer, Lubich & Wanner, Geometric Numerical Integration, 2nd ed.,
-    2006, sections I.3 and VI.3), so with 0.5 the damping is centred on the position the spring
-    forces are taken at, and the first-order error of the damping goes (the speed-dependent
-    skeleton forces stay explicit, so the step as a whole stays first order): with 4 mechanics
-    sub-steps at 0.5 ms the walking gait then moves by at most 0.6 % (double support) when the
-    step is halved, against 1.3 % with 1 (README, step-size accuracy). The trapezoidal rule is
-    A-stable but not L-stable: a damping time constant far below the sub-step rings (factor
-    -> -1) instead of decaying, so keep 0.5 to sub-steps at or below about 0.125 ms (the
-    contact's vertical damping time constant under a loaded foot is about 0.05-0.1 ms); at a
-    0.25-ms sub-step the walking gait already changes by 2-4 %.
+    take their speeds, ``qdot_n + theta h qddot``, in [0.5, 1]. 1 (default): the end-of-step
+    speeds, backward Euler, L-stable. 0.5: the step's mid-point, the trapezoidal rule. Symplectic
+    Euler's positions sit between its speeds (it is the Stormer-Verlet leapfrog with staggered
+    speeds; Hairer, Lubich & Wanner, Geometric Numerical Integration, 2nd ed., 2006, sections I.3
+    and VI.3), so with 0.5 the damping is centred on the position the spring forces are taken at,
+    and the first-order error of the damping goes (the speed-dependent skeleton forces stay
+    explicit, so the step as a whole stays first order). The trapezoidal rule is A-stable but not
+    L-stable: a damping time constant far below the sub-step rings (factor -> -1) instead of
+    decaying, so keep 0.5 to sub-steps at or below about 0.125 ms (the contact's vertical damping
+    time constant under a loaded foot is about 0.05-0.1 ms).
     """
 
     order: int = 1

@@ -35,7 +35,7 @@ driven: a stance leg enters *pre-swing* when the pelvis has swayed forward past 
 in pre-swing and swing the hip flexors are driven by the current trunk lean and the sway,
 ``S_HFL += k_trunk [theta - theta_ref]+ + G_sway [sway - sway_threshold]+``, and the stance
 extensors' positive force feedback is released: the vasti's fully, the calves' down to the
-fraction ``pre_swing_calf_keep`` (0: fully, as in every walker before gaitsim 0.3; 1: the calves
+fraction ``pre_swing_calf_keep`` (0: fully; 1: the calves
 keep pushing through pre-swing, the "spring in the step" carried to toe-off; clipped to [0, 1]).
 ``mode="geyer_herr"`` keeps the published load-triggered transitions and the take-off lean term.
 

@@ -27,7 +27,7 @@ from .walking_start import walking_state
 #: never set another), kg and m
 TUNED_BODY = {"body_mass": 75.0, "height": 1.75}
 #: bodies on which the shipped trunk-initiated walker was seen to walk 20 s, each varied with the
-#: other at its tuned value (gaitsim 0.7, numba, 0.5-ms step: 55-80 kg walked, 82.5 kg fell at
+#: other at its tuned value (numba, 0.5-ms step: 55-80 kg walked, 82.5 kg fell at
 #: 17.9 s, 90 kg at 11.1 s; 1.66-1.84 m walked, 1.62 m fell at 16.3 s, 1.88 m at 17.5 s).
 #: ``walker_from_solutions`` warns outside them. kg and m.
 BODY_RANGE = {"body_mass": (55.0, 80.0), "height": (1.66, 1.84)}
