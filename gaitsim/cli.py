@@ -336,7 +336,8 @@ def _sweep(args) -> int:
     print(f"gaitsim sweep {args.file}: {scenario.name}, {scenario.duration:g} s per point; store {store} "
           f"(rerun the same command to resume)", flush=True)
     try:
-        ds = sw.sweep(scenario, grid, executor=executor, scheduler=args.scheduler, store=store)
+        ds = sw.sweep(scenario, grid, mode=args.mode, executor=executor, scheduler=args.scheduler, store=store,
+                      adapt_workers=args.workers or 1)
     finally:
         if executor is not None:
             executor.shutdown(cancel_futures=True)
@@ -442,6 +443,8 @@ def make_parser() -> argparse.ArgumentParser:
     swp.add_argument("--store", default=None, help="resumable store folder (default: OUT with .store)")
     swp.add_argument("--duration", type=_number(float, 0.0, 1e5, "s", low_open=True), default=None,
                      help="simulated time per point in s (default: the sweep file's)")
+    swp.add_argument("--mode", default="acute", choices=["acute", "adapted"],
+                     help="adapted: re-tune the controller at every point first (slow; gaitsim.adapt defaults)")
     pl = sub.add_parser("plot", help="figures of a run folder written by `gaitsim run`",
                         formatter_class=argparse.RawDescriptionHelpFormatter,
                         epilog="examples:\n  gaitsim plot gaitsim_out\n"

@@ -75,9 +75,14 @@ class Comparison:
         return self.replicates if self.replicates is not None else [[r] for r in self.results]
 
     def value(self, key: str, k: int) -> tuple[float, float]:
-        """(mean over seeds, range over seeds) of measure ``key`` of scenario ``k`` (SI); NaN where
-        no seed has a measured stride."""
-        values = [r.measures.value(key) for r in self._groups()[k]]
+        """(mean over seeds, range over seeds) of measure ``key`` of scenario ``k`` (SI). Over seeds,
+        only the walkers that walked count (a seed whose walker fell is kept out: NaN when none
+        walked); a single result (acute mode) reports its strides before any fall, as its status
+        says."""
+        group = self._groups()[k]
+        if len(group) > 1:
+            group = [r for r in group if int(r.results.status[0]) == 0]
+        values = [r.measures.value(key) for r in group]
         finite = [v for v in values if math.isfinite(v)]
         if not finite:
             return math.nan, math.nan
@@ -116,9 +121,12 @@ class Comparison:
     def status_line(self) -> str:
         """Per scenario: its status and the strides its measures average."""
         parts = []
-        for name, r in zip(self.names, self.results):
-            n = int(r.measures.n_strides[0])
-            parts.append(f"{name}: {r.status}, {n} strides")
+        for name, r, group in zip(self.names, self.results, self._groups()):
+            if len(group) > 1:
+                walked = sum(int(g.results.status[0]) == 0 for g in group)
+                parts.append(f"{name}: {walked} of {len(group)} seeds walked")
+                continue
+            parts.append(f"{name}: {r.status}, {int(r.measures.n_strides[0])} strides")
         return "; ".join(parts)
 
     def table(self, fmt: str = "text", names="headline") -> str:

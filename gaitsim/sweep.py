@@ -34,7 +34,7 @@ discarded and recomputed on the next run.
 The Dataset
 -----------
 Dimensions: the swept knobs (grid; coordinates = their values) or ``point`` (samples; each knob a
-coordinate along ``point``). Data variables, per point:
+coordinate along ``point``); in adapted mode also ``seed`` (``adapted_sweep``). Data variables, per point:
 
 * every measure of ``GaitMeasures.mean`` (SI, ``units`` attribute) and its SD as ``<name>_sd``;
 * ``status`` ("ok", "fell", "diverged"; "not run" in an interrupted sweep), ``status_time`` (s,
@@ -441,12 +441,14 @@ def _progress(total: int, initial: int, enabled: bool):
 # ----- the sweep ----------------------------------------------------------------------------------
 def sweep(scenario: Scenario, grid_or_samples, *, mode: str = "acute", duration: float | None = None,
           batch_size: int | None = None, executor=None, scheduler=None, store=None, progress: bool = True,
-          curves: bool = True) -> xr.Dataset:
+          curves: bool = True, adapt_settings=None, adapt_workers: int = 1) -> xr.Dataset:
     """Run ``scenario`` at every point of a grid {knob: values} or of ``Samples``; returns the
     Dataset described in the module docstring.
 
-    mode: "acute" (the shipped controller walks every body). duration: s per point (default: the
-    scenario's). batch_size: walkers per batch (default ``default_batch_size``; a resumed store
+    mode: "acute" (the shipped controller walks every body) or "adapted" (the controller re-tuned
+    for every point's body, ``adapted_sweep``: a ``seed`` dimension holds each CMA-ES seed's
+    walker; ``adapt_settings`` are its ``gaitsim.adapt.AdaptSettings``, ``adapt_workers`` the
+    processes that share each wave's batch). duration: s per point (default: the scenario's). batch_size: walkers per batch (default ``default_batch_size``; a resumed store
     keeps its own). executor: a ``concurrent.futures.Executor`` (e.g. a ``ProcessPoolExecutor``
     with the spawn context) to run the batches on; scheduler: a ``dask.distributed.Client`` or a
     scheduler address. store: folder to write finished batches to and resume from. progress: a
@@ -459,6 +461,9 @@ def sweep(scenario: Scenario, grid_or_samples, *, mode: str = "acute", duration:
     base = scenario if duration is None else scenario.replace(duration=duration)
     plan = _plan(grid_or_samples)
     scenarios = _point_scenarios(base, plan)
+    if mode == "adapted":
+        return adapted_sweep(base, plan, scenarios, adapt_settings, adapt_workers, batch_size=batch_size,
+                             executor=executor, scheduler=scheduler, store=store, progress=progress, curves=curves)
     definition = _definition(base, plan, mode, curves)
     digest = hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()[:16]
     size = batch_size or _default_size(scenarios)
@@ -485,14 +490,90 @@ def sweep(scenario: Scenario, grid_or_samples, *, mode: str = "acute", duration:
 def _check_options(mode, executor, scheduler, batch_size) -> None:
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-    if mode == "adapted":
-        raise NotImplementedError("mode='adapted': adapted mode: controllers re-tuned per body, not available yet "
-                                  "(a separate issue); use mode='acute'")
     if executor is not None and scheduler is not None:
         raise ValueError("sweep: give executor= or scheduler=, not both")
     if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
                                    or batch_size < 1):
         raise ValueError(f"batch_size must be a positive integer (walkers per batch) or None, got {batch_size!r}")
+
+
+def _waves(plan: _Plan) -> list[list[tuple[int, int | None]]]:
+    """The points in waves, each point with the earlier point it warm-starts from (None: the shipped
+    walker). Grid: wave w holds the points whose grid indices sum to w, each continued from its
+    neighbour one step back along the last axis it has moved on. Samples: points in order of their
+    distance from the lowest corner of the bounds (knob ranges scaled to 1), in waves of about
+    sqrt(n), each continued from the nearest point of the earlier waves."""
+    n = len(plan.points)
+    if plan.kind == "grid":
+        index = list(itertools.product(*(range(k) for k in plan.shape)))
+        where = {ix: i for i, ix in enumerate(index)}
+        waves: dict[int, list] = {}
+        for i, ix in enumerate(index):
+            moved = [a for a, k in enumerate(ix) if k > 0]
+            parent = None
+            if moved:
+                back = list(ix)
+                back[moved[-1]] -= 1
+                parent = where[tuple(back)]
+            waves.setdefault(sum(ix), []).append((i, parent))
+        return [waves[w] for w in sorted(waves)]
+    values = np.array([[p[k] for k in plan.knobs] for p in plan.points])
+    span = np.ptp(values, axis=0)
+    unit = (values - values.min(axis=0)) / np.where(span > 0, span, 1.0)
+    order = np.argsort(np.linalg.norm(unit, axis=1), kind="stable")
+    size = max(1, int(round(math.sqrt(n))))
+    out, done = [], []
+    for start in range(0, n, size):
+        wave = []
+        for i in order[start:start + size]:
+            parent = None if not done else done[int(np.argmin(np.linalg.norm(unit[done] - unit[i], axis=1)))]
+            wave.append((int(i), parent))
+        done.extend(i for i, _ in wave)
+        out.append(wave)
+    return out
+
+
+def adapted_sweep(base: Scenario, plan: _Plan, scenarios: list, settings=None, workers: int = 1, **run) -> xr.Dataset:
+    """Adapted mode of ``sweep``: every point's controller re-tuned (``gaitsim.adapt.adapt``, wave by
+    wave along ``_waves``, each point warm-started from the best seed of its finished neighbour, all
+    points of a wave sharing one batch per generation; solutions cached, so a rerun resumes), then
+    every point walked by each seed's controller: the acute sweep of the adapted scenarios once
+    per seed, joined along a ``seed`` dimension (its spread is the optimizer's noise floor)."""
+    from .adapt import AdaptSettings, adapt
+
+    settings = settings if settings is not None else AdaptSettings()
+    best: dict[int, dict] = {}
+    waves = _waves(plan)
+    for k, wave in enumerate(waves):
+        members = [scenarios[i] for i, _ in wave]
+        bases = [best.get(parent) if parent is not None else None for _, parent in wave]
+        if all(b is None for b in bases):
+            bases = None
+        else:
+            from .adapt import _base_solution
+
+            bases = [b if b is not None else _base_solution(s, None) for b, s in zip(bases, members)]
+        if run.get("progress"):
+            print(f"sweep (adapted): wave {k + 1}/{len(waves)}, {len(members)} point(s) x {len(settings.seeds)} seeds",
+                  flush=True)
+        solutions = adapt(members, settings, bases=bases, workers=workers, progress=lambda message: None)
+        for (i, _), sols in zip(wave, solutions):
+            best[i] = min(sols, key=lambda sol: sol["provenance"]["best_cost"])
+    store = run.pop("store", None)
+    grid = dict(plan.axes) if plan.kind == "grid" else plan.samples
+    parts = []
+    for seed in settings.seeds:
+        seed_store = None if store is None else Path(store) / f"seed_{int(seed)}"
+        part = sweep(base.replace(mode="adapted", seed=int(seed)), grid, store=seed_store, **run)
+        parts.append(part.expand_dims(seed=[int(seed)]))
+    ds = xr.concat(parts, dim="seed", combine_attrs="override")
+    ds.attrs.update(mode="adapted", adapt_settings=json.dumps({"generations": settings.generations,
+                                                                "popsize": settings.popsize,
+                                                                "sigma0": settings.sigma0,
+                                                                "seeds": list(settings.seeds),
+                                                                "objective": dict(settings.objective)}),
+                    interrupted=any(bool(p.attrs.get("interrupted")) for p in parts))
+    return ds
 
 
 def _default_size(scenarios: list[Scenario]) -> int:

@@ -84,3 +84,21 @@ def test_compare_and_exam_commands(tmp_path, capsys):
     assert "ankle DF range, knee extended" in capsys.readouterr().out
     assert main(["exam", "stiff_calves", "--set", "calf_stiffness=3"]) == 2
     assert "[0, 1]" in capsys.readouterr().err
+
+
+def test_seeds_whose_walker_fell_stay_out_of_the_mean():
+    from types import SimpleNamespace
+
+    def run(status, speed):
+        return SimpleNamespace(results=SimpleNamespace(status=np.array([status])),
+                               measures=SimpleNamespace(value=lambda key: speed, units={"speed": "m/s"}),
+                               scenario=SimpleNamespace(name="x"))
+
+    ref = [run(0, 1.0), run(0, 1.2), run(1, 0.1)]
+    other = [run(1, 0.3), run(1, 0.2), run(1, 0.4)]
+    c = Comparison([ref[0], other[0]], [ref, other])
+    mean, spread = c.value("speed", 0)
+    assert mean == pytest.approx(1.1) and spread == pytest.approx(0.2)
+    assert all(math.isnan(v) for v in c.value("speed", 1))  # no seed walked
+    single = Comparison([run(1, 0.3), run(0, 1.0)])
+    assert single.value("speed", 0) == (0.3, 0.0)  # acute: the strides before the fall, as the status says

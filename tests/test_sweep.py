@@ -116,9 +116,36 @@ def test_bad_definitions_refused_before_any_work(base, no_work, tmp_path, grid, 
     assert not (tmp_path / "store").exists()
 
 
-def test_adapted_mode_not_available(base, no_work):
-    with pytest.raises(NotImplementedError, match="controllers re-tuned per body, not available yet"):
-        sw.sweep(base, GRID, mode="adapted", progress=False)
+def test_adapted_sweep_warm_starts_from_neighbours_and_keeps_each_seed(base, tmp_path, monkeypatch):
+    from gaitsim.adapt import AdaptSettings, adapted_key, load_adapted
+
+    monkeypatch.setenv("GAITSIM_CACHE", str(tmp_path / "cache"))
+    settings = AdaptSettings(generations=1, popsize=2, seeds=(1, 2),
+                             objective=(("duration", 0.4), ("also_dt", ()), ("settle", 0.2)))
+    grid = {"weak_dorsiflexors": [0.0, 0.3], "psoas_tone": [0.0, 0.3]}
+    ds = sw.sweep(base, grid, mode="adapted", duration=2.0, adapt_settings=settings, progress=False)
+    assert ds.attrs["mode"] == "adapted" and list(ds["seed"].values) == [1, 2]
+    assert dict(ds["status"].sizes) == {"seed": 2, "weak_dorsiflexors": 2, "psoas_tone": 2}
+    point = lambda w, t: base.with_settings({"weak_dorsiflexors": w, "psoas_tone": t})  # noqa: E731
+    origin = min((load_adapted(point(0.0, 0.0), k) for k in (1, 2)), key=lambda s: s["provenance"]["best_cost"])
+    after = load_adapted(point(0.0, 0.3), 1)  # one step along the last axis from the origin
+    assert after["provenance"]["base"] == adapted_key(point(0.0, 0.0)) == origin["provenance"]["adapted_key"]
+    corner = load_adapted(point(0.3, 0.3), 2)  # its neighbour back along the last axis it moved on
+    assert corner["provenance"]["base"] == adapted_key(point(0.3, 0.0))
+
+
+def test_waves_of_a_grid_and_of_samples():
+    plan = sw._plan({"psoas_tone": [0.0, 0.1, 0.2], "calf_stiffness": [0.0, 0.5]})
+    waves = sw._waves(plan)
+    assert [len(w) for w in waves] == [1, 2, 2, 1]
+    assert waves[0] == [(0, None)] and (1, 0) in waves[1] and (2, 0) in waves[1]
+    samples = sw._plan(sw.latin_hypercube({"psoas_tone": (0.0, 1.0), "calf_stiffness": (0.0, 1.0)}, 9, seed=3))
+    waves = sw._waves(samples)
+    assert sum(len(w) for w in waves) == 9 and all(p is None for _, p in waves[0])
+    seen = {i for i, _ in waves[0]}
+    for wave in waves[1:]:
+        assert all(p in seen for _, p in wave)  # each continues from a finished point
+        seen |= {i for i, _ in wave}
 
 
 def test_store_of_another_definition_refused(base, tmp_path, no_work):
