@@ -179,8 +179,11 @@ class Results:
             raise KeyError(f"no field {name!r} in these results{hint}; available: {', '.join(self.data)}") from None
 
     def select(self, index) -> "Results":
-        """The results of a subset of walkers (``index``: int, slice or index array), same time axis."""
-        idx = np.atleast_1d(np.arange(self.batch_size)[index])
+        """The results of a subset of walkers (``index``: int, slice or index array), same time axis.
+        An int or a slice gives views of these arrays (no copy); an index array gives copies."""
+        if isinstance(index, (int, np.integer)):
+            index = slice(int(index), int(index) + 1 if int(index) != -1 else None)
+        idx = index if isinstance(index, slice) else np.atleast_1d(np.arange(self.batch_size)[index])
         return Results(time=self.time, data={k: v[idx] for k, v in self.data.items()}, status=self.status[idx],
                        status_time=self.status_time[idx], final_state=self.final_state[idx], t_end=self.t_end,
                        n_steps=self.n_steps, dt=self.dt, layout_memory=self.layout_memory,

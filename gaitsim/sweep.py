@@ -76,7 +76,7 @@ from .scenario import Scenario
 #: fastest batch for the compiled backend (walkers per process)
 MAX_BATCH = 1024
 #: bytes one batch's saved trajectories may take in a worker (sets the default batch size)
-BATCH_MEMORY = 224 * 2**20
+BATCH_MEMORY = 192 * 2**20
 #: bytes one walker's saved sample takes while its batch runs and is measured, as measured: every
 #: field of ``Results.FIELDS`` (172 numbers of 8 bytes) twice (the batch's arrays and the per-walker
 #: copies ``run_batch`` returns), plus the intermediates of ``gait_measures``
