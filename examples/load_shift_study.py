@@ -130,8 +130,9 @@ def study_controller(controller: str, args, settings: AdaptSettings, figures: Pa
             lines += [reading(sub, measures), ""]
         if present[0] == "stiff_calves":
             lines += [literature(results, present), ""]
-        plot_series(results, present, measures[:4], args.severities, figures / f"study_{controller}_{present[0]}.png")
-        lines += [f"![{claim[:40]}](figures/study_{controller}_{present[0]}.png)", ""]
+        name = f"{Path(args.out).stem}_{controller}_{present[0]}.png"
+        plot_series(results, present, measures[:4], args.severities, figures / name)
+        lines += [f"![{claim[:40]}](figures/{name})", ""]
     return lines
 
 
@@ -223,7 +224,8 @@ def plot_series(results: dict, impairments, measures, severities, path: Path) ->
                     xs.append(s), ys.append(v), es.append(spread / 2)
                 ax.errorbar(xs, ys, yerr=es, ls=style, marker="o", ms=3, color=f"C{j}", capsize=2,
                             label=f"{imp} ({mode})")
-        ax.set_title(measure, fontsize=8)
+        unit = c.results[0].measures.units.get(measure, "")
+        ax.set_title(f"{measure} ({unit})" if unit else measure, fontsize=8)
         ax.set_xlabel("severity")
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=6)

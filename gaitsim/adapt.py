@@ -221,16 +221,42 @@ def _solution(inst: _Instance, objective: Objective, settings: AdaptSettings) ->
     sol["gains"] = {**{k: float(v) for k, v in inst.base["gains"].items()}, **sol["gains"], **inst.frozen}
     sol["provenance"].update({
         "mode": "adapted", "scenario": inst.scenario.resolved().to_toml(), "adapted_key": adapted_key(inst.scenario),
-        "base": inst.base.get("provenance", {}).get("adapted_key", f"shipped tuned {inst.scenario.controller}"),
-        "frozen_gains": sorted(inst.frozen), "gaitsim_version": __version__,
+        "base": _base_name(inst.base, inst.scenario),
+        "frozen_gains": sorted(inst.frozen), "gaitsim_version": __version__, "adapt_settings": settings_record(settings),
         "command": "gaitsim.adapt.adapt (warm-started from the base, CMA-ES instances sharing one batch)"})
     return sol
 
 
-def _state_path(store: Path, instances) -> Path:
-    keys = "-".join(sorted({adapted_key(i.scenario) for i in instances}))
+def settings_record(settings: AdaptSettings) -> dict:
+    """The settings as JSON-ready data (kept in each solution's provenance)."""
+    return {"generations": int(settings.generations), "popsize": int(settings.popsize),
+            "sigma0": float(settings.sigma0), "seeds": [int(k) for k in settings.seeds],
+            "objective": {k: (list(v) if isinstance(v, tuple) else v) for k, v in settings.objective}}
+
+
+def _base_name(base: dict, scenario) -> str:
+    return base.get("provenance", {}).get("adapted_key", f"shipped tuned {scenario.controller}")
+
+
+def _cached(store: Path, scenarios, bases, settings: AdaptSettings) -> bool:
+    """True when every (scenario, seed) has a stored solution made with these settings from this base."""
+    for scenario, base in zip(scenarios, bases):
+        for seed in settings.seeds:
+            path = _solution_path(store, scenario, seed)
+            if not path.is_file():
+                return False
+            made = json.loads(path.read_text())["provenance"]
+            per_seed = {**settings_record(settings), "seeds": made.get("adapt_settings", {}).get("seeds")}
+            if made.get("adapt_settings") != per_seed or made.get("base") != _base_name(base, scenario):
+                return False
+    return True
+
+
+def _state_path(store: Path, instances, settings: AdaptSettings) -> Path:
     import hashlib
 
+    keys = "-".join(sorted({adapted_key(i.scenario) + _base_name(i.base, i.scenario) for i in instances}))
+    keys += json.dumps(settings_record(settings), sort_keys=True)
     return store / f"state_{hashlib.sha256(keys.encode()).hexdigest()[:12]}.pkl"
 
 
@@ -257,7 +283,8 @@ def adapt(scenarios, settings: AdaptSettings = AdaptSettings(), *, bases=None, s
 
     bases: one base solution per scenario (default: the shipped tuned walker) that its instances
     start from. store: folder of the checkpoint and the solutions (default ``default_store()``);
-    call again with the same store to resume. workers: processes that share each generation's
+    call again with the same store to resume; stored solutions are reused only when they were made
+    with the same settings from the same base (else they are re-tuned and replaced). workers: processes that share each generation's
     batch (split by instance). force: re-tune even when solutions exist.
     Returns, per scenario, its solutions (one per seed), each also saved as
     ``<store>/<adapted_key>_seed<seed>.json``.
@@ -272,10 +299,10 @@ def adapt(scenarios, settings: AdaptSettings = AdaptSettings(), *, bases=None, s
     bases = [_base_solution(s, None) for s in scenarios] if bases is None else list(bases)
     if len(bases) != len(scenarios):
         raise ValueError(f"adapt: {len(bases)} bases for {len(scenarios)} scenarios")
-    if not force and all(_solution_path(store, s, seed).is_file() for s in scenarios for seed in settings.seeds):
+    if not force and _cached(store, scenarios, bases, settings):
         return [[load_adapted(s, seed, store) for seed in settings.seeds] for s in scenarios]
     objective = tuned_objective(scenarios[0].controller, settings.objective)
-    state = _state_path(store, [_Instance(s, 0, b, None, {}) for s, b in zip(scenarios, bases)])
+    state = _state_path(store, [_Instance(s, 0, b, None, {}) for s, b in zip(scenarios, bases)], settings)
     if state.is_file() and not force:
         with open(state, "rb") as f:
             instances = pickle.load(f)
@@ -372,4 +399,4 @@ def load_adapted(scenario, seed: int = 1, store=None) -> dict:
 
 
 __all__ = ["AdaptSettings", "PROBLEM_FIELDS", "adapt", "adapt_series", "adapted_key", "default_store",
-           "frozen_gains", "load_adapted", "search_space", "tuned_objective"]
+           "frozen_gains", "load_adapted", "search_space", "settings_record", "tuned_objective"]

@@ -178,3 +178,15 @@ def test_continuation_along_severity_and_workers_give_the_same_numbers(tmp_path)
     for name in families:
         for a, b in zip(one[name], two[name]):
             assert [s["gains"] for s in a] == [s["gains"] for s in b]
+
+
+def test_stored_solutions_are_reused_only_for_the_same_settings(tmp_path):
+    sc = Scenario.preset("psoas_tone", 0.3)
+    settings = A.AdaptSettings(generations=1, popsize=2, seeds=(1,),
+                               objective=(("duration", 0.4), ("also_dt", ()), ("settle", 0.2)))
+    A.adapt([sc], settings, store=tmp_path, progress=lambda m: None)
+    A.adapt([sc], settings, store=tmp_path, progress=lambda m: pytest.fail("re-tuned with the same settings"))
+    calls = []
+    longer = A.AdaptSettings(generations=2, popsize=2, seeds=(1,), objective=settings.objective)
+    sol = A.adapt([sc], longer, store=tmp_path, progress=calls.append)[0][0]
+    assert calls and sol["provenance"]["adapt_settings"]["generations"] == 2
