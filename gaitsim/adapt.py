@@ -77,8 +77,10 @@ class AdaptSettings:
                 raise ValueError(f"AdaptSettings.{name} must be an integer >= {low}, got {v!r}")
         if not (isinstance(self.sigma0, (int, float)) and 0 < self.sigma0 <= 2):
             raise ValueError(f"AdaptSettings.sigma0 must lie in (0, 2], got {self.sigma0!r}")
-        if not self.seeds or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) for s in self.seeds):
-            raise ValueError(f"AdaptSettings.seeds must be a non-empty tuple of integers, got {self.seeds!r}")
+        if not self.seeds or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0
+                                 for s in self.seeds) or len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"AdaptSettings.seeds must be a non-empty tuple of distinct integers >= 0, "
+                             f"got {self.seeds!r}")
         known = {f.name for f in fields(Objective)}
         bad = [k for k, _ in self.objective if k not in known]
         if bad:
@@ -292,6 +294,16 @@ def adapt(scenarios, settings: AdaptSettings = AdaptSettings(), *, bases=None, s
     scenarios = list(scenarios)
     if not scenarios:
         raise ValueError("adapt: no scenarios given")
+    keys = [adapted_key(s) for s in scenarios]
+    if len(set(keys)) < len(keys):  # the same adapted problem twice: tune it once, hand out its solutions
+        first = {}
+        for i, k in enumerate(keys):
+            first.setdefault(k, i)
+        unique = sorted(first.values())
+        kept = adapt([scenarios[i] for i in unique], settings, bases=None if bases is None else
+                     [list(bases)[i] for i in unique], store=store, workers=workers, progress=progress, force=force)
+        by_key = {keys[i]: sols for i, sols in zip(unique, kept)}
+        return [by_key[k] for k in keys]
     if any(s.controller == "pose_hold" for s in scenarios):
         raise ValueError("adapt: the pose_hold controller has nothing to adapt; use a reflex walker")
     store = Path(store) if store is not None else default_store()
@@ -321,7 +333,7 @@ def adapt(scenarios, settings: AdaptSettings = AdaptSettings(), *, bases=None, s
         if pool is not None:
             pool.shutdown()
     results = []
-    for scenario in scenarios:
+    for scenario in scenarios:  # instances were made scenario by scenario, one per seed
         mine = [i for i in instances if adapted_key(i.scenario) == adapted_key(scenario)]
         sols = []
         for inst in mine:

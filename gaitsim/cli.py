@@ -391,51 +391,51 @@ def _export(args) -> int:
     return EXIT_OK
 
 
+def _command(sub, name: str, help_text: str, epilog: str) -> argparse.ArgumentParser:
+    """A sub-command whose ``--help`` ends with ``epilog`` (its examples) as written."""
+    return sub.add_parser(name, help=help_text, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
 def make_parser() -> argparse.ArgumentParser:
     from .scenario import preset_names
 
     ap = _Parser(prog="gaitsim", description="gaitsim: batched sagittal-plane walking simulator",
                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    run = sub.add_parser("run", help="simulate a scenario, print a summary and write results and figures",
-                         formatter_class=argparse.RawDescriptionHelpFormatter,
-                         epilog="examples:\n  gaitsim run healthy\n  gaitsim run tight_psoas --severity 0.3\n"
-                                "  gaitsim run stiff_calves+tight_psoas --set calf_stiffness=1.0 --duration 20\n"
-                                "  gaitsim run my_scenario.toml --out my_run\n\npresets: "
-                                + ", ".join(preset_names()))
+    run = _command(sub, "run", "simulate a scenario, print a summary and write results and figures",
+                   "examples:\n  gaitsim run healthy\n  gaitsim run tight_psoas --severity 0.3\n"
+                   "  gaitsim run stiff_calves+tight_psoas --set calf_stiffness=1.0 --duration 20\n"
+                   "  gaitsim run my_scenario.toml --out my_run\n\npresets: "
+                   + ", ".join(preset_names()))
     run.add_argument("scenario", metavar="SCENARIO", help="a preset name (below) or a scenario .toml file")
     _add_scenario_arguments(run)
     run.add_argument("--batch", type=_number(int, 1, 100000), default=1, help="number of identical walkers")
     run.add_argument("--out", default="gaitsim_out", help="output folder (default gaitsim_out)")
-    cmp = sub.add_parser("compare", help="run scenarios and compare their measures (the first is the reference)",
-                         formatter_class=argparse.RawDescriptionHelpFormatter,
-                         epilog="examples:\n  gaitsim compare healthy tight_psoas stiff_calves --duration 20\n"
-                                "  gaitsim compare healthy weak_dorsiflexors --severity 0.3 --format markdown\n"
-                                "  gaitsim compare healthy my_scenario.toml --all --out cmp")
+    cmp = _command(sub, "compare", "run scenarios and compare their measures (the first is the reference)",
+                   "examples:\n  gaitsim compare healthy tight_psoas stiff_calves --duration 20\n"
+                   "  gaitsim compare healthy weak_dorsiflexors --severity 0.3 --format markdown\n"
+                   "  gaitsim compare healthy my_scenario.toml --all --out cmp")
     cmp.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="preset names or scenario .toml files")
     _add_scenario_arguments(cmp)
     cmp.add_argument("--format", default="text", choices=["text", "markdown", "csv"], help="table format")
     cmp.add_argument("--all", action="store_true", help="every measure, not only the headline ones")
     cmp.add_argument("--out", default=None, help="folder for comparison.csv / .md and the resolved scenarios")
-    ex = sub.add_parser("exam", help="virtual clinical exams (passive ranges, Thomas test, strength) of a scenario",
-                        formatter_class=argparse.RawDescriptionHelpFormatter,
-                        epilog="examples:\n  gaitsim exam stiff_calves --severity 1.0\n"
-                               "  gaitsim exam healthy --set psoas_shortening=0.6 --set psoas_tone=0.3")
+    ex = _command(sub, "exam", "virtual clinical exams (passive ranges, Thomas test, strength) of a scenario",
+                   "examples:\n  gaitsim exam stiff_calves --severity 1.0\n"
+                   "  gaitsim exam healthy --set psoas_shortening=0.6 --set psoas_tone=0.3")
     ex.add_argument("scenario", metavar="SCENARIO", help="a preset name or a scenario .toml file")
     _add_scenario_arguments(ex)
-    va = sub.add_parser("validate", help="the walker against measured walking: angles, moments, ground force, EMG "
-                                         "on/off, lumbar compression (table, and a figure with --out)",
-                        formatter_class=argparse.RawDescriptionHelpFormatter,
-                        epilog="examples:\n  gaitsim validate\n  gaitsim validate --controller geyer_herr --out val\n"
-                               "  gaitsim validate healthy --duration 20")
+    va = _command(sub, "validate", "the walker against measured walking: angles, moments, ground force, EMG "
+                   "on/off, lumbar compression (table, and a figure with --out)",
+                   "examples:\n  gaitsim validate\n  gaitsim validate --controller geyer_herr --out val\n"
+                   "  gaitsim validate healthy --duration 20")
     va.add_argument("scenario", metavar="SCENARIO", nargs="?", default="healthy",
                     help="a preset or scenario file (default: healthy)")
     _add_scenario_arguments(va)
     va.add_argument("--out", default=None, help="folder for validation.md and validation.png")
-    swp = sub.add_parser("sweep", help="a grid or sample of scenarios from a sweep file -> an xarray Dataset (.nc)",
-                         formatter_class=argparse.RawDescriptionHelpFormatter,
-                         epilog="examples:\n  gaitsim sweep examples/sweeps/psoas_x_calf.toml --out psoas_x_calf.nc "
-                                "--workers 2\n  gaitsim sweep my_sweep.toml --out s.nc --scheduler tcp://10.0.0.5:8786")
+    swp = _command(sub, "sweep", "a grid or sample of scenarios from a sweep file -> an xarray Dataset (.nc)",
+                   "examples:\n  gaitsim sweep examples/sweeps/psoas_x_calf.toml --out psoas_x_calf.nc "
+                   "--workers 2\n  gaitsim sweep my_sweep.toml --out s.nc --scheduler tcp://10.0.0.5:8786")
     swp.add_argument("file", metavar="FILE.toml", help="sweep file: a scenario plus a [sweep] or [samples] table")
     swp.add_argument("--out", required=True, help="the Dataset's file (.nc, or .zarr with zarr installed)")
     swp.add_argument("--workers", type=_number(int, 1, 1024), default=None, help="local worker processes")
@@ -445,29 +445,26 @@ def make_parser() -> argparse.ArgumentParser:
                      help="simulated time per point in s (default: the sweep file's)")
     swp.add_argument("--mode", default="acute", choices=["acute", "adapted"],
                      help="adapted: re-tune the controller at every point first (slow; gaitsim.adapt defaults)")
-    pl = sub.add_parser("plot", help="figures of a run folder written by `gaitsim run`",
-                        formatter_class=argparse.RawDescriptionHelpFormatter,
-                        epilog="examples:\n  gaitsim plot gaitsim_out\n"
-                               "  gaitsim plot gaitsim_out --figures activations joint_angles --animation")
+    pl = _command(sub, "plot", "figures of a run folder written by `gaitsim run`",
+                   "examples:\n  gaitsim plot gaitsim_out\n"
+                   "  gaitsim plot gaitsim_out --figures activations joint_angles --animation")
     pl.add_argument("result", metavar="RESULT", help="a run folder (results.npz + scenario.toml)")
     pl.add_argument("--figures", nargs="+", default=None,
                     choices=["activations", "joint_angles", "joint_moments", "joint_powers", "ground_force",
                              "lumbar_load", "stick_figure"], help="which figures (default: all)")
     pl.add_argument("--animation", action="store_true", help="also write walking.gif")
     pl.add_argument("--out", default=None, help="folder for the figures (default: RESULT)")
-    exp = sub.add_parser("export", help="a run folder as OpenSim .mot/.sto or CSV",
-                         formatter_class=argparse.RawDescriptionHelpFormatter,
-                         epilog="examples:\n  gaitsim export gaitsim_out --format mot sto\n"
-                                "  gaitsim export gaitsim_out --format csv --out tables")
+    exp = _command(sub, "export", "a run folder as OpenSim .mot/.sto or CSV",
+                   "examples:\n  gaitsim export gaitsim_out --format mot sto\n"
+                   "  gaitsim export gaitsim_out --format csv --out tables")
     exp.add_argument("result", metavar="RESULT", help="a run folder (results.npz + scenario.toml)")
     exp.add_argument("--format", nargs="+", default=["mot", "sto"], choices=["mot", "sto", "csv"])
     exp.add_argument("--out", default=None, help="folder for the files (default: RESULT)")
-    ad = sub.add_parser("adapt", help="re-tune the controller for a scenario's body (adapted mode; CMA-ES); "
-                                      "solutions are kept in $GAITSIM_CACHE/adapted (default ~/.cache/gaitsim)",
-                        formatter_class=argparse.RawDescriptionHelpFormatter,
-                        epilog="examples:\n  gaitsim adapt stiff_calves --severity 0.3\n"
-                               "  gaitsim adapt tight_psoas --generations 5 --popsize 8 --seeds 1 2 3\n"
-                               "  gaitsim run stiff_calves --severity 0.3 --mode adapted --seed 1")
+    ad = _command(sub, "adapt", "re-tune the controller for a scenario's body (adapted mode; CMA-ES); "
+                   "solutions are kept in $GAITSIM_CACHE/adapted (default ~/.cache/gaitsim)",
+                   "examples:\n  gaitsim adapt stiff_calves --severity 0.3\n"
+                   "  gaitsim adapt tight_psoas --generations 5 --popsize 8 --seeds 1 2 3\n"
+                   "  gaitsim run stiff_calves --severity 0.3 --mode adapted --seed 1")
     ad.add_argument("scenario", metavar="SCENARIO", help="a preset name or a scenario .toml file")
     _add_scenario_arguments(ad)
     ad.add_argument("--generations", type=_number(int, 1, 10000), default=20, help="CMA-ES generations")

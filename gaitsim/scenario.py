@@ -100,7 +100,12 @@ def severity_from_exam(name: str, value, body_mass: float = 75.0, height: float 
         raise _unknown("exam result", name, EXAM_TARGETS)
     knob, factor = EXAM_TARGETS[name]
     v = _scalar(value, name, -1e6, 1e6)
-    severity = imp.severity_for_exam(knob, v * factor, {"body_mass": body_mass, "height": height})
+    body = {"body_mass": body_mass, "height": height}
+    reachable = np.sort(imp.exam_value(knob, [0.0, 1.0], body)) / factor
+    if not reachable[0] - 1e-9 <= v <= reachable[1] + 1e-9:
+        raise ValueError(f"{name}: {v:g} is outside what {knob} severities 0-1 give on this body "
+                         f"({reachable[0]:.3g} to {reachable[1]:.3g})")
+    severity = imp.severity_for_exam(knob, v * factor, body)
     return knob + side, round(severity, 4)
 
 
@@ -247,6 +252,7 @@ class Scenario:
         """A scenario from its nested dict form (``to_dict``, a TOML file's tables); unknown keys
         raise ValueError naming them and the allowed ones."""
         flat: dict = {}
+        exam_targets: dict = {}
         for key, value in data.items():
             if key in _TOP_LEVEL:
                 flat[key] = value
@@ -260,11 +266,8 @@ class Scenario:
             if key in _MAPPING_TABLES:
                 flat[key] = dict(value)
                 continue
-            if key == "exam_targets":  # exam results -> the severities that give them
-                body = {"body_mass": flat.get("body_mass", 75.0), "height": flat.get("height", 1.75)}
-                for name, v in value.items():
-                    knob, severity = severity_from_exam(str(name), v, **body)
-                    flat.setdefault("impairments", {})[knob] = severity
+            if key == _EXAM_TABLE:  # exam results: turned into severities below, on the final body
+                exam_targets = dict(value)
                 continue
             for sub, v in value.items():
                 if key == "integrator" and sub in SOLVER_OPTIONS:
@@ -274,6 +277,9 @@ class Scenario:
                 else:
                     extra = SOLVER_OPTIONS if key == "integrator" else ()
                     raise _unknown(f"key in [{key}] of {source}", str(sub), tuple(_TABLES[key]) + extra)
+        for name, v in exam_targets.items():  # after every table: the body and the other impairments are known
+            knob, severity = severity_from_exam(str(name), v, flat.get("body_mass", 75.0), flat.get("height", 1.75))
+            flat.setdefault("impairments", {})[knob] = severity
         return cls(**flat)
 
     @classmethod
@@ -393,12 +399,16 @@ class Scenario:
         return build_model(batch_size=1, body_mass=self.body_mass, height=self.height, set=dict(self.parameters),
                            scale=scale)
 
-    def exam(self):
+    def exam(self, side: str | None = None):
         """The virtual clinical exams of this scenario's body (``gaitsim.exam.run_exams``), with the
-        excitation offsets of its neural impairments."""
+        excitation offsets of its neural impairments, on ``side`` ("r" or "l"; default: the right
+        side, unless every impairment is on the left only)."""
         from . import exam
 
-        return exam.run_exams(self.model(), excitation_offset=self.changes(1).excitation_offset)
+        if side is None:
+            sides = {split_side(k)[1] for k in self.impairments}
+            side = "l" if sides == {"l"} else "r"
+        return exam.run_exams(self.model(), side=side, excitation_offset=self.changes(1).excitation_offset)
 
     # ----- running ---------------------------------------------------------------------------------
     def run(self, duration: float | None = None, *, progress=None) -> "ScenarioResult":
@@ -582,7 +592,9 @@ def build_batch(scenarios) -> tuple[Model, object, np.ndarray, dict]:
             for k, factor in ch.gain_factors.items():
                 gains[k] = gains.get(k, getattr(ReflexGains(), k)) * float(factor[0])
             solutions.append({**tuned, "gains": gains})
-        controller, x0 = walker_from_solutions(model, solutions, dt=first.dt, backend=first.backend)
+        adapted_only = all(s.mode == "adapted" for s in resolved)  # re-tuned for their bodies: no body warning
+        controller, x0 = walker_from_solutions(model, solutions, dt=first.dt, backend=first.backend,
+                                               warn_body=not adapted_only)
         if first.start == "standing":
             x0 = initial_state(model, standing_pose(model, np.array([s.start_height for s in resolved])))
     offsets = {}

@@ -62,7 +62,7 @@ def run_summary(results, wall_time: float, walking: bool) -> dict:
         bw = float(r.model.body_weight[0])
         fy = r.results["grf"][0, :, :, 1].sum(axis=-1) / bw
         t = r.results.time
-        settled = t >= min(scenario.skip, t[-1]) if t.size else t.astype(bool)
+        settled = t >= min(r.scenario.skip, t[-1]) if t.size else t.astype(bool)
         alive = t < r.results.status_time[0] if r.results.status[0] != 0 else np.ones_like(t, dtype=bool)
         use = settled & alive
         peak.append(_value(fy[use].max()) if use.any() else None)

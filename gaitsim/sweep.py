@@ -71,7 +71,7 @@ import numpy as np
 import xarray as xr
 
 from .names import COORDINATES, MUSCLES, SIDES
-from .scenario import Scenario
+from .scenario import MODES_OF_CONTROL, Scenario
 
 #: fastest batch for the compiled backend (walkers per process)
 MAX_BATCH = 1024
@@ -85,7 +85,8 @@ _BYTES_PER_SAMPLE = 3500
 _BATCH_SHARED = ("controller", "start", "dt", "integrator", "backend", "duration", "save_interval", "fall_height")
 #: scenario fields that are not numbers and so cannot be swept
 _NOT_SWEEPABLE = ("name", "description", "controller", "start", "backend")
-MODES = ("acute", "adapted")
+#: "acute" | "adapted" (``scenario.MODES_OF_CONTROL``)
+MODES = MODES_OF_CONTROL
 STORE_FORMAT = "gaitsim-sweep-store/1"
 NOT_RUN = "not run"
 _CURVE_DIMS = {"activation": ("muscle",), "muscle_force": ("muscle",), "q": ("coordinate",),
@@ -160,6 +161,8 @@ def _number(knob: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
             or not math.isfinite(float(value)):
         raise ValueError(f"sweep knob {knob!r}: values must be finite numbers, got {value!r}")
+    if isinstance(value, (int, np.integer)):
+        return int(value)  # integer fields (seed, mechanics_substeps, fiber_iterations) stay integers
     return float(value)
 
 

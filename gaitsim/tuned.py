@@ -105,13 +105,15 @@ def tuned_integration(solution: dict | str = "trunk_initiated", backend: str = "
     return {"dt": tuned_dt(sol), "solver": tuned_solver(sol, backend)}
 
 
-def walker_from_solutions(model: Model, solutions, dt: float | None = None, backend: str = "auto"):
+def walker_from_solutions(model: Model, solutions, dt: float | None = None, backend: str = "auto",
+                          warn_body: bool = True):
     """(controller, initial_state) from tuned solution dicts (``optimize.solution`` format).
 
     solutions: one dict (used for every walker) or a list of one per walker, all of one mode.
     dt: the step (s) the controller's delay lines count in; it must be the step given to
     ``simulate``. None: the step the solutions were tuned at (``tuned_dt``; they must agree).
     backend: the controller's backend, ``"auto"``, ``"numpy"`` or ``"numba"`` (see ``gaitsim.compiled``).
+    warn_body: warn when the body lies outside ``BODY_RANGE`` (off for controllers re-tuned for it).
     """
     sols = [solutions] if isinstance(solutions, dict) else list(solutions)
     if len(sols) not in (1, model.batch_size):
@@ -130,7 +132,8 @@ def walker_from_solutions(model: Model, solutions, dt: float | None = None, back
     names = sorted({k for s in sols for k in s["gains"]})  # a gain a solution lacks takes its default
     default = asdict(ReflexGains())
     gains = {k: stack([s["gains"].get(k, default.get(k, np.nan)) for s in sols]) for k in names}
-    warn_if_body_out_of_range(model)
+    if warn_body:
+        warn_if_body_out_of_range(model)
     x0 = walking_state(model, speed=speed, pose_offsets=offsets)
     return ReflexController(gains=gains, mode=modes.pop(), dt=dt, backend=backend), x0
 

@@ -190,3 +190,15 @@ def test_stored_solutions_are_reused_only_for_the_same_settings(tmp_path):
     longer = A.AdaptSettings(generations=2, popsize=2, seeds=(1,), objective=settings.objective)
     sol = A.adapt([sc], longer, store=tmp_path, progress=calls.append)[0][0]
     assert calls and sol["provenance"]["adapt_settings"]["generations"] == 2
+
+
+def test_the_same_problem_twice_is_tuned_once(tmp_path):
+    sc = Scenario.preset("psoas_tone", 0.3)
+    settings = A.AdaptSettings(generations=1, popsize=2, seeds=(1, 2),
+                               objective=(("duration", 0.4), ("also_dt", ()), ("settle", 0.2)))
+    out = A.adapt([sc, sc.replace(duration=3.0, name="again")], settings, store=tmp_path, progress=lambda m: None)
+    assert [len(x) for x in out] == [2, 2] and out[0] == out[1]
+    with pytest.raises(ValueError, match="distinct integers >= 0"):
+        A.AdaptSettings(seeds=(1, 1))
+    with pytest.raises(ValueError, match="distinct integers >= 0"):
+        A.AdaptSettings(seeds=(-1,))

@@ -248,3 +248,10 @@ def test_default_batch_size():
     b = sw.default_batch_size(121, 20.0, 0.002, cpus=2)
     assert b * 10000 * sw._BYTES_PER_SAMPLE <= sw.BATCH_MEMORY and -(-121 // b) >= 2
     assert sw.default_batch_size(100000, 0.1, 0.002, cpus=2) <= sw.MAX_BATCH
+
+
+def test_integer_knobs_stay_integers(base):
+    plan = sw._plan({"mechanics_substeps": [2, 4], "psoas_tone": [0.1]})
+    assert all(isinstance(p["mechanics_substeps"], int) for p in plan.points)
+    scenarios = sw._point_scenarios(base, plan)
+    assert [s.integrator["mechanics_substeps"] for s in scenarios] == [2, 4]
