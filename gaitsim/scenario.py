@@ -37,7 +37,7 @@ import hashlib
 import json
 import math
 import tomllib
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Mapping
 
@@ -551,6 +551,24 @@ class ScenarioResult:
         return paths
 
 
+#: the settings every walker of one batch shares (one controller law, one step and save policy)
+BATCH_SHARED = ("controller", "start", "dt", "integrator", "backend", "duration", "save_interval", "fall_height")
+
+
+def batch_signature(scenario: Scenario) -> str:
+    """Text equal for scenarios that can share one batch (their resolved ``BATCH_SHARED`` settings)."""
+    r = scenario.resolved()
+    return json.dumps({k: getattr(r, k) for k in BATCH_SHARED}, sort_keys=True, default=str)
+
+
+def batch_groups(scenarios) -> list[list[int]]:
+    """Indices of the scenarios grouped by ``batch_signature``, groups in order of first appearance."""
+    groups: dict[str, list[int]] = {}
+    for i, s in enumerate(scenarios):
+        groups.setdefault(batch_signature(s), []).append(i)
+    return list(groups.values())
+
+
 def _batch_setting(resolved: list[Scenario], attr: str):
     values = {json.dumps(getattr(s, attr), sort_keys=True, default=str) for s in resolved}
     if len(values) > 1:
@@ -566,7 +584,7 @@ def build_batch(scenarios) -> tuple[Model, object, np.ndarray, dict]:
     resolved = [s.resolved() for s in scenarios]
     if not resolved:
         raise ValueError("run_batch: no scenarios given")
-    for attr in ("controller", "start", "dt", "integrator", "backend", "duration", "save_interval", "fall_height"):
+    for attr in BATCH_SHARED:
         _batch_setting(resolved, attr)
     first = resolved[0]
     model = stack_models([s.model() for s in resolved])
@@ -588,9 +606,7 @@ def build_batch(scenarios) -> tuple[Model, object, np.ndarray, dict]:
                 solutions.append(load_adapted(s, s.seed))
                 continue
             gains = dict(tuned["gains"])
-            gains.update(s.gains)  # the controller's gains as the user set them, then the impairment's factors
-            for k, factor in ch.gain_factors.items():
-                gains[k] = gains.get(k, getattr(ReflexGains(), k)) * float(factor[0])
+            gains.update(imp.impaired_gains(ch, s.gains, tuned["gains"], asdict(ReflexGains())))
             solutions.append({**tuned, "gains": gains})
         adapted_only = all(s.mode == "adapted" for s in resolved)  # re-tuned for their bodies: no body warning
         controller, x0 = walker_from_solutions(model, solutions, dt=first.dt, backend=first.backend,
@@ -621,5 +637,6 @@ def run_batch(scenarios, duration: float | None = None, *, progress=None) -> lis
     return [ScenarioResult(s.resolved(), res.select(i), select_walkers(model, i)) for i, s in enumerate(scenarios)]
 
 
-__all__ = ["CONTROLLERS", "PRESETS", "STARTS", "Scenario", "ScenarioResult", "build_batch", "preset_names",
+__all__ = ["BATCH_SHARED", "CONTROLLERS", "PRESETS", "STARTS", "Scenario", "ScenarioResult", "batch_groups",
+           "batch_signature", "build_batch", "preset_names",
            "run_batch", "split_side"]

@@ -71,7 +71,7 @@ import numpy as np
 import xarray as xr
 
 from .names import COORDINATES, MUSCLES, SIDES
-from .scenario import MODES_OF_CONTROL, Scenario
+from .scenario import MODES_OF_CONTROL, Scenario, batch_groups
 
 #: fastest batch for the compiled backend (walkers per process)
 MAX_BATCH = 1024
@@ -81,8 +81,6 @@ BATCH_MEMORY = 192 * 2**20
 #: field of ``Results.FIELDS`` (172 numbers of 8 bytes) twice (the batch's arrays and the per-walker
 #: copies ``run_batch`` returns), plus the intermediates of ``gait_measures``
 _BYTES_PER_SAMPLE = 3500
-#: settings every walker of a batch shares (``gaitsim.scenario.build_batch``)
-_BATCH_SHARED = ("controller", "start", "dt", "integrator", "backend", "duration", "save_interval", "fall_height")
 #: scenario fields that are not numbers and so cannot be swept
 _NOT_SWEEPABLE = ("name", "description", "controller", "start", "backend")
 #: "acute" | "adapted" (``scenario.MODES_OF_CONTROL``)
@@ -257,18 +255,12 @@ def default_batch_size(n_points: int, duration: float, save_interval: float, cpu
     return max(1, math.ceil(n_points / n_batches))
 
 
-def _signature(s: Scenario) -> str:
-    r = s.resolved()
-    return json.dumps({k: getattr(r, k) for k in _BATCH_SHARED}, sort_keys=True, default=str)
 
 
 def _batch_plan(scenarios: list[Scenario], batch_size: int) -> list[list[int]]:
     """Point indices of each batch: points grouped by their shared batch settings (groups in order
     of first appearance), each group cut in point order into batches of ``batch_size``."""
-    groups: dict[str, list[int]] = {}
-    for i, s in enumerate(scenarios):
-        groups.setdefault(_signature(s), []).append(i)
-    return [idx[j: j + batch_size] for idx in groups.values() for j in range(0, len(idx), batch_size)]
+    return [idx[j: j + batch_size] for idx in batch_groups(scenarios) for j in range(0, len(idx), batch_size)]
 
 
 class _BatchInterrupted(Exception):
