@@ -10,7 +10,8 @@ the start state and the provenance (objective, seed, generations, starting solut
 generation N instead of tuning. ``--start-from tuned.json`` centres the search on an earlier
 solution (its gains and start state) instead of the published defaults; ``--w-shape`` and
 ``--w-phase`` switch on the angle-shape and stance/double-support terms of
-``gaitsim.optimize.Objective``.
+``gaitsim.optimize.Objective`` (and ``--w-hump``, ``--w-cadence``, ``--w-impact``, ``--w-emg``,
+``--w-amplitude`` the others).
 """
 
 from __future__ import annotations
@@ -51,6 +52,18 @@ def main(argv=None):
                     help="weight of the GRF double-hump term (peaks 1.0-1.35 BW, trough 0.1 below)")
     ap.add_argument("--w-cadence", type=float, default=Objective.w_cadence,
                     help="weight of the cadence-outside-95-125-steps/min term")
+    ap.add_argument("--w-offset", type=float, default=Objective.w_offset,
+                    help="weight of the mean joint-angle offsets from the measured stride (per 10 deg)")
+    ap.add_argument("--also-search", nargs="*", default=[], metavar="GAIN",
+                    help="further gains to search besides the mode's default set (e.g. lumbar_ref)")
+    ap.add_argument("--set-gain", nargs=2, action="append", default=[], metavar=("GAIN", "VALUE"),
+                    help="centre a gain of the search at VALUE instead of the starting solution's")
+    ap.add_argument("--w-impact", type=float, default=Objective.w_impact,
+                    help="weight of the per-foot heel-strike peak term (above 1.25 BW on average, 1.5 BW at any)")
+    ap.add_argument("--w-emg", type=float, default=Objective.w_emg,
+                    help="weight of the EMG on/off disagreement term (9 muscles)")
+    ap.add_argument("--w-amplitude", type=float, default=Objective.w_amplitude,
+                    help="weight of the mean-cycle activation peaks above 0.5")
     ap.add_argument("--double-support-range", type=float, nargs=2, default=Objective.double_support_range,
                     metavar=("LOW", "HIGH"), help="%% of the cycle the stance/DS term aims double support into "
                     "(default: the issue's 8-14; a narrower range tunes with a margin)")
@@ -62,8 +75,8 @@ def main(argv=None):
     ap.add_argument("--settle", type=float, default=Objective.settle,
                     help="seconds of start-up ignored by the shape and phase terms")
     ap.add_argument("--start-from", default=None, help="tuned JSON to centre the search on")
-    ap.add_argument("--backend", default="numpy", choices=["numpy", "numba"],
-                    help="numba: compiled kernels, several times faster per generation (pip install '.[fast]')")
+    ap.add_argument("--backend", default="auto", choices=["auto", "numpy", "numba"],
+                    help="numba: compiled kernels, several times faster per generation; auto: numba if it imports")
     add_solver_arguments(ap, default="the Objective's, as SemiImplicitEuler's")
     ap.add_argument("--checkpoint", default=None)
     ap.add_argument("--out", default="tuned.json")
@@ -72,10 +85,14 @@ def main(argv=None):
     a = ap.parse_args(argv)
     objective = Objective(duration=a.duration, target_speed=a.speed, w_speed=a.w_speed, w_grf=a.w_grf,
                           sample_every=a.sample_every, w_shape=a.w_shape, w_phase=a.w_phase, w_hump=a.w_hump,
-                          w_cadence=a.w_cadence, settle=a.settle, dt=a.dt, also_dt=tuple(a.also_dt),
+                          w_cadence=a.w_cadence, w_offset=a.w_offset, w_impact=a.w_impact, w_emg=a.w_emg,
+                          w_amplitude=a.w_amplitude, settle=a.settle, dt=a.dt, also_dt=tuple(a.also_dt),
                           backend=a.backend, **solver_overrides(a),
                           double_support_range=tuple(a.double_support_range), cadence_range=tuple(a.cadence_range))
-    space = SearchSpace(mode=a.mode, base=base_from_solution(a.start_from) if a.start_from else {})
+    base = base_from_solution(a.start_from) if a.start_from else {}
+    base.update({name: float(value) for name, value in a.set_gain})
+    gains = SearchSpace(mode=a.mode).gains + tuple(g for g in a.also_search if g not in SearchSpace(mode=a.mode).gains)
+    space = SearchSpace(mode=a.mode, base=base, gains=gains)
     if a.export_generation is not None:
         if not a.checkpoint or not Path(a.checkpoint).exists():
             raise SystemExit("--export-generation needs --checkpoint naming an existing tuning checkpoint")

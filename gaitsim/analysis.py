@@ -20,6 +20,13 @@ import numpy as np
 
 CYCLE_POINTS = 101
 PERCENT = np.linspace(0.0, 100.0, CYCLE_POINTS)
+#: EMG stems of ``gaitsim.data.emg_onoff`` -> the simulated muscle whose activation is compared
+EMG_MUSCLES = {"soleus": "soleus_r", "gastroc": "gastroc_r", "tib_ant": "tib_ant_r", "iliopsoas": "psoas_r",
+               "glut_max": "glut_max_r", "hamstrings": "hamstrings_r", "vasti": "vasti_r", "rect_fem": "rect_fem_r",
+               "erector_spinae": "erector_spinae"}
+#: the muscles the healthy reference must match best (soleus, gastrocnemius, tibialis anterior,
+#: iliopsoas, erector spinae: the mission's push-off, swing and trunk muscles)
+EMG_KEY = ("soleus", "gastroc", "tib_ant", "iliopsoas", "erector_spinae")
 
 
 @dataclass(frozen=True)
@@ -170,8 +177,9 @@ def angle_agreement(time, angles: dict, strikes) -> dict:
     angles: {"hip": hip_flexion, "knee": knee_angle, "ankle": ankle_angle} of one side, each (T,)
     in rad with OpenSim signs (knee negative in flexion); strikes: that side's heel strikes (s).
     The mean stride over the given strikes is compared with ``data.reference_gait`` (subject01,
-    CC BY 3.0): Pearson ``<joint>_r`` and the offset-removed ``<joint>_rmse_deg`` (the pelvis-frame
-    offset differs between models), plus ``<joint>_range_deg`` (sim excursion). NaN without a stride.
+    CC BY 3.0): Pearson ``<joint>_r``, the offset-removed ``<joint>_rmse_deg``, the mean offset
+    ``<joint>_offset_deg`` (simulated minus measured, clinical signs) and ``<joint>_range_deg``
+    (sim excursion). NaN without a stride.
     """
     from .data.reference_gait import reference_stride
 
@@ -181,13 +189,13 @@ def angle_agreement(time, angles: dict, strikes) -> dict:
         column, sign = REFERENCE_ANGLES[joint]
         cyc = cycles(time, np.asarray(signal), strikes)
         if cyc.shape[0] == 0:
-            out.update({f"{joint}_r": float("nan"), f"{joint}_rmse_deg": float("nan"),
-                        f"{joint}_range_deg": float("nan")})
+            out.update({f"{joint}_{k}": float("nan") for k in ("r", "rmse_deg", "offset_deg", "range_deg")})
             continue
         sim = sign * np.degrees(cyc.mean(axis=0))
         target = ref[column]
         out[f"{joint}_r"] = float(np.corrcoef(sim, target)[0, 1]) if sim.std() > 0 else 0.0
         out[f"{joint}_rmse_deg"] = float(np.sqrt(np.mean((sim - sim.mean() - (target - target.mean())) ** 2)))
+        out[f"{joint}_offset_deg"] = float(sim.mean() - target.mean())
         out[f"{joint}_range_deg"] = float(sim.max() - sim.min())
     return out
 
@@ -226,3 +234,31 @@ def activation_on(profile: np.ndarray, fraction: float = 0.25) -> np.ndarray:
 def onoff_agreement(profile: np.ndarray, windows, fraction: float = 0.25) -> float:
     """Fraction of the cycle (0-1) where simulated on/off agrees with normative windows."""
     return float(np.mean(activation_on(profile, fraction) == onoff_mask(windows, len(profile))))
+
+
+def loading_response_peaks(time, fy, body_weight, start: float = 0.0, until: float = np.inf,
+                           window: float = 0.2) -> np.ndarray:
+    """Vertical ground force peaks (BW) of one foot, one per stance phase that begins at or after
+    ``start`` (s) and ends before ``until`` (s): the largest force in the first ``window`` (0-1) of
+    the stance, the loading response, where a heel-strike transient lies. time (T,) s, fy (T,) N."""
+    t = np.asarray(time, float)
+    fy = np.asarray(fy, float)
+    ev = gait_events(t, fy, body_weight)
+    peaks = []
+    for strike in ev.strikes:
+        offs = ev.offs[ev.offs > strike]
+        if strike < start or offs.size == 0 or offs[0] > until:
+            continue
+        inside = (t >= strike) & (t <= strike + window * (offs[0] - strike))
+        if inside.any():
+            peaks.append(fy[inside].max() / body_weight)
+    return np.array(peaks)
+
+
+def emg_agreements(mean_activation: dict, fraction: float = 0.25) -> dict:
+    """On/off agreement (0-1) of each mean-cycle activation profile with the normative EMG windows of
+    ``gaitsim.data.emg_onoff``. mean_activation: {EMG stem: (101,) activation over one cycle}."""
+    from .data.emg_onoff import ON_WINDOWS_PCT
+
+    return {stem: onoff_agreement(profile, ON_WINDOWS_PCT[stem], fraction)
+            for stem, profile in mean_activation.items()}

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -488,7 +489,9 @@ def main(argv=None) -> int:
         print(str(e) if str(e).startswith("gaitsim") else f"gaitsim: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except (ValueError, ImportError, FileNotFoundError) as e:  # bad input or missing module: one line
-        print(f"gaitsim: error: {e}", file=sys.stderr)
+        if os.environ.get("GAITSIM_DEBUG"):  # a developer wants the traceback (e.g. an error inside the physics)
+            raise
+        print(f"gaitsim: error: {e} (GAITSIM_DEBUG=1 shows where it was raised)", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("gaitsim: interrupted before the simulation started; nothing was written", file=sys.stderr)

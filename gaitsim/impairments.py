@@ -64,6 +64,7 @@ from typing import Mapping
 
 import numpy as np
 
+from .muscle_table import reference_lengths
 from .names import SIDES
 
 _DEG = np.pi / 180.0
@@ -85,9 +86,8 @@ TONE_OFFSET = 0.10
 #: dorsiflexor strength fraction at s = 1 (see weak_dorsiflexors)
 TA_TARGET_FRACTION = 0.35
 
-# default GH lengths (m, before body scaling: ratios are body-size free) [GH] muscle_table._LEG
-_L_OPT = {"soleus": 0.04, "gastroc": 0.05}
-_L_SLACK = {"soleus": 0.26, "gastroc": 0.40}
+# l_opt / l_slack of the default (GH) calf muscles, read from the muscle table (ratios are body-size free)
+_FIBER_TO_TENDON = {m: reference_lengths(m)[0] / reference_lengths(m)[1] for m in ("soleus", "gastroc")}
 _TENDON_SHARE = {"soleus": 1.0, "gastroc": GASTROC_TENDON_SHARE}
 
 
@@ -212,7 +212,7 @@ def _apply(name: str, sd: str, s: np.ndarray, scale: dict, gains: dict, offset: 
             _multiply(scale, f"muscle.optimal_fiber_length.{m}_{sd}", f)
             # the tendon takes up a share of the fibre length lost (docstring); ratio is body-size free
             _multiply(scale, f"muscle.tendon_slack_length.{m}_{sd}", 1.0 + _TENDON_SHARE[m] * (1.0 - f)
-                      * _L_OPT[m] / _L_SLACK[m])
+                      * _FIBER_TO_TENDON[m])
             _multiply(scale, f"muscle.passive_stiffness.{m}_{sd}", K_PASSIVE ** s)
     elif name == "psoas_shortening":
         for m in ("psoas", "iliacus"):
@@ -296,7 +296,7 @@ def _calibrate() -> dict[str, float]:
         sc = {}
         for m in ("soleus", "gastroc"):
             sc[f"muscle.optimal_fiber_length.{m}_r"] = f
-            sc[f"muscle.tendon_slack_length.{m}_r"] = 1 + _TENDON_SHARE[m] * (1 - f) * _L_OPT[m] / _L_SLACK[m]
+            sc[f"muscle.tendon_slack_length.{m}_r"] = 1 + _TENDON_SHARE[m] * (1 - f) * _FIBER_TO_TENDON[m]
             sc[f"muscle.passive_stiffness.{m}_r"] = K_PASSIVE
         return exam.dorsiflexion_range(build_model(1, scale=sc)).range_extended[0] - 0.0
 

@@ -7,8 +7,9 @@ mean and SD over the steady strides, its unit, and cycle-normalized mean curves 
 Strides
 -------
 * the first ``skip`` seconds (start-up) are ignored;
-* a walker that fell or diverged (``res.status``) counts only the strides completed before
-  ``res.status_time``; ``fell_at`` says when (NaN if it did not);
+* a walker that fell or diverged (``res.status``) counts only the strides completed at least one
+  stride time (the median of its strides) before ``res.status_time``: the stride that ends
+  just before a fall is usually the stumble into it; ``fell_at`` says when (NaN if it did not);
 * only regular alternating strides count (``analysis.stride_table``).
 Left-side measures come from the left strides (left heel strike to left heel strike), each
 paired with the right stride in which it starts. ``_per_s`` and ``_per_m`` versions of the loads
@@ -37,7 +38,9 @@ Windows of the windowed measures (fractions of the stride; off = ipsilateral foo
   hip moment from mid-stance (half the stance time) to one third of swing after foot-off;
 * H3: positive hip power (J/kg) from the contralateral heel strike to mid-swing (Winter 1991's
   H3, pull-off, spans pre-swing and initial swing);
-* A2: peak ankle power (W/kg) in stance and its timing (% of the cycle);
+* A2: peak ankle power (W/kg) in stance and its timing (% of the cycle) (Winter 1991, The
+  Biomechanics and Motor Control of Human Gait, 2nd ed.: A2 is the push-off burst of late stance,
+  the only large positive ankle power of the stride, so the stance maximum finds it);
 * minimum toe clearance: lowest point of the ball contact sphere (centre height minus radius) in
   the middle half of swing;
 * peak swing knee flexion and its timing: between foot-off and the next heel strike.
@@ -368,17 +371,30 @@ def _is_load(name: str, unit: str) -> bool:
     return unit in _PER_SECOND and not name.endswith("_asym")
 
 
+def counted_strides(time, grf_y, body_weight: float, skip: float, alive_until: float = np.inf) -> tuple[list, list]:
+    """The strides the measures count (module docstring, "Strides"): ``analysis.stride_table`` rows
+    of the right and of the left side after ``skip`` s, ending at least one median stride time
+    before ``alive_until`` (s; the fall, or inf). time (T,) s; grf_y (T, 2 legs) vertical force, N."""
+    t = np.asarray(time, float)
+    keep = (t >= skip) & (t < alive_until)
+    if keep.sum() < 10:
+        return [], []
+    tt = t[keep]
+    ev = {s: analysis.gait_events(tt, np.asarray(grf_y)[keep, k], body_weight) for k, s in enumerate(SIDES)}
+    rows_r = analysis.stride_table(ev["r"], ev["l"])
+    rows_l = analysis.stride_table(ev["l"], ev["r"])
+    if rows_r and np.isfinite(alive_until):  # the stride ending within a stride time of a fall: the stumble
+        guard = alive_until - float(np.median([r["end"] - r["start"] for r in rows_r]))
+        rows_r = [r for r in rows_r if r["end"] <= guard]
+        rows_l = [r for r in rows_l if r["end"] <= guard]
+    return rows_r, rows_l
+
+
 def _walker(t, sig, i, model, skip, alive_until, ball_h, heel_x) -> tuple[dict, dict, np.ndarray, dict]:
     """Per-stride measures {name: (S,)}, units, (2, S) stride bounds and curves of walker i."""
     bw = float(model.body_weight[i])
     body_mass = float(model.skeleton.mass_total[i])
-    keep = (t >= skip) & (t < alive_until)
-    if keep.sum() < 10:
-        return {}, {}, np.empty((2, 0)), {}
-    tt = t[keep]
-    ev = {s: analysis.gait_events(tt, sig["grf_y"][i, keep, k], bw) for k, s in enumerate(SIDES)}
-    rows_r = analysis.stride_table(ev["r"], ev["l"])
-    rows_l = analysis.stride_table(ev["l"], ev["r"])
+    rows_r, rows_l = counted_strides(t, sig["grf_y"][i], bw, skip, alive_until)
     if not rows_r:
         return {}, {}, np.empty((2, 0)), {}
     a = np.array([r["start"] for r in rows_r])
@@ -528,7 +544,7 @@ HEADLINE = ("speed", "cadence", "stride_length", "stance_pct_r", "double_support
             "cascade_contra_pushoff_pct", "cascade_trunk_lean_pct", "cascade_psoas_onset_pct",
             "cascade_knee_flexion_pct")
 
-__all__ = ["GaitMeasures", "gait_measures", "HEADLINE", "PSOAS_ONSET_FRACTION", "REQUIRED"]
+__all__ = ["GaitMeasures", "counted_strides", "gait_measures", "HEADLINE", "PSOAS_ONSET_FRACTION", "REQUIRED"]
 
 
 def fall_causes(res, model) -> list[str]:
@@ -536,7 +552,9 @@ def fall_causes(res, model) -> list[str]:
     pitched (its absolute lean from vertical at the last sample before the fall, forward positive),
     how fast the pelvis moved forward, and whether a swing foot scuffed in the last 0.5 s before it
     (ball sphere lower than 2 mm while its other foot was the one loaded). A description of the
-    state at the fall, not an inference of its mechanism."""
+    state at the fall, not an inference of its mechanism. The 0.5-s look-back, the 2-mm height and
+    the 0.5 BW "loaded" level are gaitsim's descriptive choices, not from a source; 0.05 BW is the
+    contact threshold of ``analysis`` (gaitutils' force-plate threshold)."""
     out = []
     t = np.asarray(res.time, float)
     q = res["q"]

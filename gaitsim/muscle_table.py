@@ -98,6 +98,13 @@ _TRUNK_PAIRS = [
 ]
 
 
+def reference_lengths(muscle: str) -> tuple[float, float]:
+    """(l_opt, l_slack) in m of a leg muscle stem (e.g. "soleus") before body scaling [GH]."""
+    if muscle not in _LEG:
+        raise ValueError(f"unknown leg muscle {muscle!r}; allowed: {', '.join(_LEG)}")
+    return _LEG[muscle][1], _LEG[muscle][2]
+
+
 def _muscle_rows():
     rows = {}
     for side in SIDES:

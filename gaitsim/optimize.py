@@ -26,8 +26,27 @@ Objective (lower is better), after SCONE's gait measures (``GaitMeasure``, ``Eff
                                                     # stride (analysis.grf_double_hump); 5 if no strides
       + w_cadence * (distance of cadence from 95-125 steps/min) / (10 steps/min)
                                                     # the walking issue's cadence range; 5 if no strides
+      + w_offset * mean_joints |mean angle - measured mean angle| / 10 deg
+                                                    # hip, knee, ankle posture against the same stride
+                                                    # (analysis.angle_agreement's offsets); 5 if fewer
+                                                    # than two strides
+      + w_impact * (mean over heel strikes of [peak - 1.25]+ + max over them of [peak - 1.5]+) / 0.1 BW
+                                                    # per-foot loading-response peaks (analysis.
+                                                    # loading_response_peaks): measured mean-curve peaks
+                                                    # 1.0-1.25 BW, every strike <= 1.5 BW (the healthy-
+                                                    # reference issue's targets); 5 if no strikes
+      + w_emg * mean_muscles (1 - on/off agreement) / 0.1
+                                                    # mean-cycle activation on/off against the normative
+                                                    # EMG windows (analysis.emg_agreements, 9 muscles);
+                                                    # 5 if fewer than two strides
+      + w_amplitude * mean_muscles [max of the mean-cycle activation - 0.5]+ / 0.1
+                                                    # the same 9 muscles: normal walking rarely needs
+                                                    # more than about half of a muscle's maximal
+                                                    # activation (EMG peaks mostly 20-50 % of a maximal
+                                                    # manual muscle test, Perry & Burnfield 2010, Gait
+                                                    # Analysis, 2nd ed., ch. 4-6); 5 if no strides
 
-The last four terms are off by default (weights 0); they use strides after ``settle`` seconds.
+The last eight terms are off by default (weights 0); they use strides after ``settle`` seconds.
 The w_grf term averages over time, so a short heel-strike impact barely moves it; w_hump acts on
 the peaks of the mean stride instead.
 
@@ -85,7 +104,7 @@ class Objective:
     w_hump: float = 0.0
     w_cadence: float = 0.0
     settle: float = 1.0  # s of start-up ignored by the shape, phase and hump terms
-    backend: str = "numpy"  # "numba": compiled kernels (gaitsim.compiled), ~10x faster at 16-32 walkers
+    backend: str = "auto"  # "numba" (compiled kernels, ~10x faster at 16-32 walkers) when it imports, else "numpy"
     fiber_iterations: int = SemiImplicitEuler.fiber_iterations  # Newton iterations of the fibre step (0: linear)
     normal_contact: str = SemiImplicitEuler.normal_contact  # "active_set" or "explicit" (see SemiImplicitEuler)
     mechanics_substeps: int = SemiImplicitEuler.mechanics_substeps  # skeleton/contact sub-steps per step
@@ -95,6 +114,12 @@ class Objective:
     grf_peak_range: tuple[float, float] = (1.0, 1.35)  # BW, both vertical GRF peaks (walking issue)
     grf_trough_margin: float = 0.1  # BW, trough at least this far below both peaks (walking issue)
     cadence_range: tuple[float, float] = (95.0, 125.0)  # steps/min (walking issue)
+    w_offset: float = 0.0
+    w_impact: float = 0.0
+    w_emg: float = 0.0
+    w_amplitude: float = 0.0
+    impact_limits: tuple[float, float] = (1.25, 1.5)  # BW: mean-curve peak top, every-strike limit (healthy reference)
+    amplitude_limit: float = 0.5  # activation (0-1) the mean cycle's peak may reach without cost
 
 
 def objective_solver(objective: Objective) -> SemiImplicitEuler:
@@ -214,7 +239,7 @@ def measures(res, model, objective: Objective, x0) -> dict:
 
 
 #: the stride-based objective terms (``gait_terms``), each weighted by ``Objective.w_<name>``
-GAIT_TERMS = ("shape", "phase", "hump", "cadence")
+GAIT_TERMS = ("shape", "phase", "hump", "cadence", "offset", "impact", "emg", "amplitude")
 
 
 def _outside(value: float, bounds: tuple[float, float]) -> float:
@@ -226,16 +251,19 @@ def gait_terms(res, model, alive, objective: Objective) -> dict[str, np.ndarray]
     """Per walker: ``shape``, the angle-shape misfit mean_j (1 - r_j) in [0, 2]; ``phase``, the
     stance and double support outside their ranges, per 10 % of the cycle; ``hump``, the double-hump
     misfit (GRF peaks outside their range and trough shortfall, per 0.1 BW); ``cadence``, the
-    cadence outside its range per 10 steps/min; over the right strides after ``objective.settle``
-    while alive. Needs ``q`` and ``grf`` saved. Post-processing, one walker at
-    a time (a few ms each), never on the integration path."""
+    cadence outside its range per 10 steps/min; ``offset``, ``impact``, ``emg`` and ``amplitude`` as the module
+    docstring defines them; over the right strides (both feet's strikes for ``impact``) after
+    ``objective.settle`` while alive. Needs ``q``, ``grf`` and ``activation`` saved.
+    Post-processing, one walker at a time (a few ms each), never on the integration path."""
     from . import analysis
-    from .names import COORDINATES
+    from .names import COORDINATES, MUSCLES
 
     t = res.time
     b = res.batch_size
-    shape, phase, hump, cadence = np.full(b, 2.0), np.full(b, 5.0), np.full(b, 5.0), np.full(b, 5.0)
+    terms = {name: np.full(b, 2.0 if name == "shape" else 5.0) for name in GAIT_TERMS}
     ih, ik, ia = (COORDINATES.index(c) for c in ("hip_flexion_r", "knee_angle_r", "ankle_angle_r"))
+    emg_columns = [MUSCLES.index(m) for m in analysis.EMG_MUSCLES.values()]
+    mean_limit, strike_limit = objective.impact_limits
     for i in range(b):  # per-walker event detection on saved samples (not the hot path)
         keep = (t >= objective.settle) & (t < alive[i])
         if keep.sum() < 10:
@@ -243,22 +271,36 @@ def gait_terms(res, model, alive, objective: Objective) -> dict[str, np.ndarray]
         tt, q = t[keep], res["q"][i, keep]
         bw = float(model.body_weight[i])
         fy_r, fy_l = res["grf"][i, keep, 0, 1], res["grf"][i, keep, 1, 1]
+        peaks = np.concatenate([analysis.loading_response_peaks(tt, fy, bw) for fy in (fy_r, fy_l)])
+        if peaks.size:
+            terms["impact"][i] = (np.maximum(peaks - mean_limit, 0.0).mean()
+                                  + max(peaks.max() - strike_limit, 0.0)) / 0.1
         st = analysis.spatiotemporal(tt, q[:, 0], fy_r, fy_l, bw)
         if st["strides"] < 2:
             continue
         strikes = analysis.gait_events(tt, fy_r, bw).strikes
         ag = analysis.angle_agreement(tt, {"hip": q[:, ih], "knee": q[:, ik], "ankle": q[:, ia]}, strikes)
         r = np.array([ag["hip_r"], ag["knee_r"], ag["ankle_r"]])
-        shape[i] = float(np.mean(np.where(np.isfinite(r), 1.0 - r, 2.0)))
-        phase[i] = (_outside(st["stance_pct"], objective.stance_range)
-                    + _outside(st["double_support_pct"], objective.double_support_range)) / 10.0
-        cadence[i] = _outside(st["cadence"], objective.cadence_range) / 10.0
+        terms["shape"][i] = float(np.mean(np.where(np.isfinite(r), 1.0 - r, 2.0)))
+        offsets = np.abs([ag["hip_offset_deg"], ag["knee_offset_deg"], ag["ankle_offset_deg"]])
+        terms["offset"][i] = float(np.mean(np.where(np.isfinite(offsets), offsets, 50.0))) / 10.0
+        terms["phase"][i] = (_outside(st["stance_pct"], objective.stance_range)
+                             + _outside(st["double_support_pct"], objective.double_support_range)) / 10.0
+        terms["cadence"][i] = _outside(st["cadence"], objective.cadence_range) / 10.0
         g, _ = analysis.mean_sd(analysis.cycles(tt, fy_r / bw, strikes))
         p1, p2, trough = analysis.grf_double_hump(g)
         miss = _outside(p1, objective.grf_peak_range) + _outside(p2, objective.grf_peak_range)
         miss += max(trough - (min(p1, p2) - objective.grf_trough_margin), 0.0)
-        hump[i] = miss / 0.1
-    return {"shape": shape, "phase": phase, "hump": hump, "cadence": cadence}
+        terms["hump"][i] = miss / 0.1
+        if "activation" in res.data:
+            act = res["activation"][i, keep][:, emg_columns]
+            mean_act = {stem: analysis.mean_sd(analysis.cycles(tt, act[:, k], strikes))[0]
+                        for k, stem in enumerate(analysis.EMG_MUSCLES)}
+            agree = analysis.emg_agreements(mean_act)
+            terms["emg"][i] = float(np.mean([1.0 - a for a in agree.values()])) / 0.1
+            terms["amplitude"][i] = float(np.mean([max(p.max() - objective.amplitude_limit, 0.0)
+                                                   for p in mean_act.values()])) / 0.1
+    return terms
 
 
 def _eval_chunk(args):

@@ -64,19 +64,14 @@ def _run(result, body_weight=None, walker: int = 0) -> _Run:
 
 
 def _strides(run: _Run, side: str = "r") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(starts, ends, stance %) of one side's regular strides after the start-up and before any
-    fall, from the vertical ground force (``analysis.stride_table``, as ``measures`` counts them)."""
-    from . import analysis
+    """(starts, ends, stance %) of one side's strides as ``measures`` counts them
+    (``measures.counted_strides``: after the start-up, ending a stride time before any fall)."""
+    from .measures import counted_strides
 
     res = run.results
-    t = np.asarray(res.time, float)
-    keep = (t >= run.skip) & (t < run.alive_until)
-    fy = res["grf"][run.walker][keep, :, 1]
-    if keep.sum() < 10:
-        return np.empty(0), np.empty(0), np.empty(0)
-    k, o = (0, 1) if side == "r" else (1, 0)
-    rows = analysis.stride_table(analysis.gait_events(t[keep], fy[:, k], run.body_weight),
-                                 analysis.gait_events(t[keep], fy[:, o], run.body_weight))
+    rows_r, rows_l = counted_strides(res.time, res["grf"][run.walker][:, :, 1], run.body_weight, run.skip,
+                                     run.alive_until)
+    rows = rows_r if side == "r" else rows_l
     return tuple(np.array([r[key] for r in rows]) for key in ("start", "end", "stance_pct"))
 
 

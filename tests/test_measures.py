@@ -84,16 +84,19 @@ def test_healthy_measures_finite_and_consistent_with_spatiotemporal(healthy):
 
 
 def test_fall_part_way_excludes_later_strides(healthy):
-    """The same walk marked as fallen at 3.5 s keeps only the strides completed before it, with
-    the same values; later entries are NaN."""
+    """The same walk marked as fallen keeps only the strides completed at least a stride time
+    before the fall (the last one before it is the stumble), with the same values; later entries
+    are NaN."""
     model, res = healthy
     ok = gait_measures(res, model)
+    fall = float(ok.stride_end[0, 2]) + 0.01  # just after the 3rd stride ends
     fell = dataclasses.replace(res, status=np.array([STATUS_FELL], dtype=res.status.dtype),
-                               status_time=np.array([3.5]))
+                               status_time=np.array([fall]))
     g = gait_measures(fell, model)
     n = g.n_strides[0]
-    assert 1 <= n < ok.n_strides[0] and g.fell_at[0] == 3.5
-    assert np.all(g.stride_end[0, :n] < 3.5)
+    stride = np.median(ok.stride_end[0, :3] - ok.stride_start[0, :3])
+    assert 1 <= n < 3 and g.fell_at[0] == fall  # the 3rd stride ends 0.01 s before the fall: dropped
+    assert n == np.sum(ok.stride_end[0, :3] <= fall - stride)
     for k in ("lumbar_compression_peak", "psoas_r_impulse", "metabolic_energy", "stride_time"):
         np.testing.assert_allclose(g.per_stride[k][0, :n], ok.per_stride[k][0, :n], rtol=1e-12)
     assert np.all(np.isnan(g.per_stride["speed"][0, n:]))
