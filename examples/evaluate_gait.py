@@ -20,7 +20,7 @@ from gaitsim.cli import add_solver_arguments, solver_overrides
 from gaitsim.tuned import solver_options, tuned_dt, walker_from_solutions
 
 
-def simulate_solutions(sols: list[dict], duration: float, dt: float, backend: str = "numpy", options=None):
+def simulate_solutions(sols: list[dict], duration: float, dt: float, backend: str = "auto", options=None):
     """All candidate solutions (same mode) simulated as one batch; ``options``: further
     ``SemiImplicitEuler`` fields (default: SemiImplicitEuler's; ``main`` passes those the first solution
     was tuned with, ``gaitsim.tuned.solver_options``)."""
@@ -68,7 +68,7 @@ def main(argv=None):
     ap.add_argument("solutions", nargs="+", help="tuned JSON files (same controller mode), run as one batch")
     ap.add_argument("--duration", type=float, default=20.0)
     ap.add_argument("--dt", type=float, default=None, help="step (s); default: the first solution's tuned step")
-    ap.add_argument("--backend", default="numpy", choices=["numpy", "numba"])
+    ap.add_argument("--backend", default="auto", choices=["auto", "numpy", "numba"])
     add_solver_arguments(ap, default="the first solution's tuning objective's")
     a = ap.parse_args(argv)
     sols = [json.loads(Path(p).read_text()) for p in a.solutions]
