@@ -143,3 +143,42 @@ def test_events_are_interpolated_between_samples():
     ev_f = analysis.gait_events(tf, np.interp(tf, t, fy), 700.0)
     assert ev_f.strikes == pytest.approx(ev.strikes, abs=1e-3)
     assert ev_f.offs == pytest.approx(ev.offs, abs=1e-3)
+
+
+def test_angle_agreement_reports_a_constant_offset():
+    from gaitsim.data.reference_gait import reference_stride
+
+    ref = reference_stride()
+    T = 1.2
+    t = np.arange(0.0, 3 * T + 1e-9, 0.002)
+    phase = 100.0 * (t % T) / T
+    angles = {j: s * np.radians(np.interp(phase, ref["pct_cycle"], ref[c], period=100.0) + (10.0 if j == "hip" else 0.0))
+              for j, (c, s) in analysis.REFERENCE_ANGLES.items()}
+    out = analysis.angle_agreement(t, angles, np.array([0.0, T, 2 * T, 3 * T]))
+    assert out["hip_offset_deg"] == pytest.approx(10.0, abs=0.3)  # +10 deg more flexed, clinical sign
+    assert abs(out["knee_offset_deg"]) < 0.3 and out["hip_rmse_deg"] < 0.3  # the offset is removed from the RMSE
+
+
+def test_loading_response_peaks_find_each_strike_transient():
+    """Three stances of a 1.0-BW plateau, the second with a 1.8-BW spike 30 ms after its strike and
+    the third with a spike late in stance (outside the first 20 %): peaks 1.0, 1.8, 1.0 BW;
+    strikes before ``start`` and stances that end after ``until`` are left out."""
+    bw = 700.0
+    t = np.arange(0.0, 3.6, 0.001)
+    cyc = t % 1.2
+    fy = np.where(cyc < 0.7, bw, 0.0)
+    fy = fy + np.where(np.abs(t - 1.23) < 0.005, 0.8 * bw, 0.0) + np.where(np.abs(t - 3.0) < 0.005, 0.8 * bw, 0.0)
+    peaks = analysis.loading_response_peaks(t, fy, bw)
+    np.testing.assert_allclose(peaks, [1.8, 1.0], atol=1e-9)  # the stance at t = 0 has no strike onset
+    assert analysis.loading_response_peaks(t, fy, bw, start=2.0).tolist() == pytest.approx([1.0])
+    assert analysis.loading_response_peaks(t, fy, bw, until=2.0).tolist() == pytest.approx([1.8])
+
+
+def test_emg_agreements_of_the_normative_windows_themselves():
+    from gaitsim.data.emg_onoff import ON_WINDOWS_PCT
+
+    profiles = {stem: analysis.onoff_mask(w).astype(float) for stem, w in ON_WINDOWS_PCT.items()}
+    assert all(v == 1.0 for v in analysis.emg_agreements(profiles).values())
+    flipped = {stem: 1.0 - p for stem, p in profiles.items()}
+    assert all(v == 0.0 for v in analysis.emg_agreements(flipped).values())
+    assert set(analysis.EMG_MUSCLES) == set(ON_WINDOWS_PCT)

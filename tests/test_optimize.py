@@ -191,3 +191,40 @@ def test_solution_takes_a_chosen_generations_best():
     assert second_gen["gains"] == solution(sp, Objective(), history[2:])["gains"]
     with pytest.raises(ValueError, match=r"generation must lie in \[1, 3\]"):
         solution(sp, Objective(), history, generation=4)
+
+
+def test_offset_impact_emg_and_amplitude_terms():
+    """Walker 0 replays the measured stride with the normative EMG windows at activation 0.4 and a
+    flat 1-BW load; walker 1 is the same with the hip 10 deg more flexed, activations at 0.9 and a
+    1.8-BW spike 110 ms after every right heel strike (inside the first 20 % of its stance)."""
+    from gaitsim.analysis import EMG_MUSCLES
+    from gaitsim.data.emg_onoff import ON_WINDOWS_PCT
+    from gaitsim.names import MUSCLES
+    from gaitsim.optimize import gait_terms
+
+    stride = 1.1
+    m, res = _reference_gait(stride=stride, strides=6)
+    t = res.time
+    pct = (100.0 * t / stride) % 100.0
+    act = np.zeros((2, t.size, len(MUSCLES)))
+    for stem, muscle in EMG_MUSCLES.items():
+        on = np.zeros(t.size, bool)
+        for a, b in ON_WINDOWS_PCT[stem]:
+            on |= (pct >= a) & (pct <= b)
+        act[0, :, MUSCLES.index(muscle)] = 0.01 + 0.39 * on
+        act[1, :, MUSCLES.index(muscle)] = 0.01 + 0.89 * on
+    res.data["activation"] = act
+    res.data["q"][1, :, 4] += np.radians(10.0)
+    strike_times = np.arange(1, 6) * stride
+    spike = np.zeros(t.size)
+    for s in strike_times:
+        spike += 0.8 * np.exp(-(((t - s - 0.11) / 0.004) ** 2))  # on the full-load plateau
+    res.data["grf"][1, :, 0, 1] += spike * m.body_weight[0]
+    ob = Objective(duration=t[-1], settle=0.5, w_offset=1.0, w_impact=1.0, w_emg=1.0, w_amplitude=1.0)
+    terms = gait_terms(res, m, np.array([t[-1], t[-1]]), ob)
+    assert terms["offset"][0] < 0.02 and terms["offset"][1] == pytest.approx(10.0 / 3 / 10.0, abs=0.02)
+    assert terms["impact"][0] == 0.0  # 1.0-BW plateau
+    right = (1.8 - 1.25) / 2  # right-foot strikes spike to 1.8 BW, left ones stay at 1.0: mean excess over both feet
+    assert terms["impact"][1] == pytest.approx((right + (1.8 - 1.5)) / 0.1, rel=0.05)
+    assert terms["emg"][0] < 0.1 and terms["emg"][1] < 0.1  # on/off only: amplitude does not matter
+    assert terms["amplitude"][0] == 0.0 and terms["amplitude"][1] == pytest.approx((0.9 - 0.5) / 0.1, abs=0.05)
