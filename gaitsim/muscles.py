@@ -202,9 +202,17 @@ def equilibrium_fiber_length(l_mtu, act, mp, iterations: int = 60):
     return 0.5 * (lo + hi)
 
 
-def activation_step(act, excitation, dt, tau):
-    """Exact update of da/dt = (u - a)/tau over dt for constant excitation u (dimensionless)."""
-    decay = np.exp(-dt / tau)
+def activation_decay(dt, tau):
+    """exp(-dt / tau): the factor by which the distance of the activation from a constant
+    excitation shrinks over a step dt (s); tau (s), e.g. ``MuscleArrays.tau_act`` (n_muscles, B)."""
+    return np.exp(-dt / tau)
+
+
+def activation_step(act, excitation, dt, tau, decay=None):
+    """Exact update of da/dt = (u - a)/tau over dt for constant excitation u (dimensionless).
+    decay: ``activation_decay(dt, tau)`` when known (a run keeps it)."""
+    if decay is None:
+        decay = activation_decay(dt, tau)
     return excitation + (act - excitation) * decay
 
 

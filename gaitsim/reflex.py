@@ -126,15 +126,17 @@ class ReflexController:
     """Batched reflex controller (see module docstring).
 
     gains: ``ReflexGains`` or a {name: scalar or (B,) array} dict overriding the defaults.
-    mode: ``"geyer_herr"`` or ``"trunk_initiated"``. dt: the integration step (s); it sets the
-    delay-line lengths and must equal the step passed to ``simulate``. backend: ``"auto"`` (default:
-    numba when it imports, else numpy; the field then holds the backend chosen), ``"numpy"``
-    (reference) or ``"numba"`` (``gaitsim.compiled.reflex_excitation``, the same law compiled).
+    mode: ``"geyer_herr"`` or ``"trunk_initiated"``. backend: ``"auto"`` (default: numba when it
+    imports, else numpy; the field then holds the backend chosen), ``"numpy"`` (reference) or
+    ``"numba"`` (``gaitsim.compiled.reflex_excitation``, the same law compiled).
+    The delay lines count integration steps: ``simulate`` hands the controller its solver's step
+    (``bind_step``) before the initial memory. dt: None (default) takes that step; a step (s)
+    given here binds the controller to it at once, and a solver with another step is refused.
     """
 
     gains: object = None
     mode: str = "trunk_initiated"
-    dt: float = 2.5e-4
+    dt: float | None = None
     backend: str = "auto"
     memory_size: int = field(default=0, init=False)
 
@@ -165,9 +167,27 @@ class ReflexController:
             from .compiled import reflex_excitation
 
             self._compiled = reflex_excitation
-        self.line = DelayLine([d for _, d in self.SIGNALS], self.dt)
-        self.memory_size = self.line.size + self.N_PHASE
         self._row = {name: i for i, (name, _) in enumerate(self.SIGNALS)}
+        self.line = None  # the delay line, made by bind_step
+        if self.dt is not None:
+            self.bind_step(self.dt)
+
+    def bind_step(self, dt: float) -> None:
+        """Take the integration step ``dt`` (s) the delay lines count in (``simulate`` hands over its
+        solver's step; see ``control.bind_step``). A controller built with ``dt`` takes only that step."""
+        if self.dt is not None:
+            if not np.isclose(self.dt, dt, rtol=1e-9, atol=0.0):
+                raise ValueError(f"dt: the controller's delay lines count steps of ReflexController.dt = {self.dt} s, "
+                                 f"but the solver steps dt = {dt} s; build the controller without dt (it then takes "
+                                 f"the solver's step)")
+            dt = self.dt
+        self.line = DelayLine([d for _, d in self.SIGNALS], dt)
+        self.memory_size = self.line.size + self.N_PHASE
+
+    @property
+    def step_size(self) -> float | None:
+        """The integration step (s) the delay lines count in; None until ``bind_step``."""
+        return None if self.line is None else self.line.dt
 
     # ----- set-up -------------------------------------------------------------------------------
     def _check_gain_names(self) -> None:
@@ -208,6 +228,9 @@ class ReflexController:
     def initial_memory(self, model: Model, q: np.ndarray, qdot: np.ndarray) -> np.ndarray:
         b = model.batch_size
         self.g = self._gain_arrays(b)
+        if self.line is None:
+            raise ValueError("ReflexController has no integration step yet: simulate hands it the solver's step; "
+                             "outside simulate call bind_step(dt) first (or build it with dt=)")
         self._kernel_inputs = None  # the compiled backend's record of gains and constants, made on first use
         self._fmax = model.muscles.f_max
         self._lopt = model.muscles.l_opt

@@ -86,7 +86,7 @@ def test_active_set_resolves_only_the_walkers_that_changed(monkeypatch):
 
     def run(masses):
         model = gs.build_model(batch_size=len(masses), body_mass=masses)
-        ctrl, x0 = walker_from_solutions(model, sol, gs.DEFAULT_DT, backend="numpy")  # the numpy path is tested
+        ctrl, x0 = walker_from_solutions(model, sol, backend="numpy")  # the numpy path is tested
         return gs.simulate(model, ctrl, duration=0.4, initial_state=x0, save=gs.SaveFinal(),
                            solver=tuned_solver(sol, "numpy")).final_state
 

@@ -153,7 +153,7 @@ def test_backward_euler_fibres_solve_their_equation():
     from gaitsim.tuned import healthy_walker
 
     model = gs.build_model(batch_size=2)
-    ctrl, x0 = healthy_walker(model, dt=gs.DEFAULT_DT)
+    ctrl, x0 = healthy_walker(model)
     walked = gs.simulate(model, ctrl, duration=0.3, initial_state=x0, save=gs.SaveFinal())
     dt = gs.DEFAULT_DT
     residual = {}
@@ -191,7 +191,7 @@ def _ball_flickers(normal_contact: str, duration: float = 1.5) -> int:
 
     backend = "numba" if available() else "numpy"
     model = gs.build_model(batch_size=1)
-    ctrl, x0 = healthy_walker(model, dt=gs.DEFAULT_DT, backend=backend)
+    ctrl, x0 = healthy_walker(model, backend=backend)
     res = gs.simulate(model, ctrl, duration=duration, initial_state=x0, save=gs.SaveEvery(1, ("contact_force",)),
                       solver=gs.SemiImplicitEuler(backend=backend, normal_contact=normal_contact))
     assert res.status_text() == ["ok"]

@@ -667,19 +667,20 @@ def force_arrays(fs) -> tuple:
     return tuple(getattr(k, name) for name in FORCE_FIELDS)
 
 
-_ZEROS: dict = {}  # nb -> zeros (10, nb): what actuator_rows gives for None
+def zeroed_force_arrays(model: Model, nb: int) -> tuple:
+    """``new_force_arrays(model, nb)`` filled with zeros: output arrays that already hold every
+    constant zero the force kernel writes (``evaluate_forces(outputs_zeroed=True)``)."""
+    arrays = new_force_arrays(model, nb)
+    for a in arrays:
+        a.fill(0.0)
+    return arrays
 
 
 def actuator_rows(values, nb: int) -> np.ndarray:
-    """Actuator torques or damping (10, B) as a C-contiguous array for the kernels; zeros for None
-    (one array per batch size, kept: the kernels only read these rows; left writeable, since a
-    read-only array would make numba compile every kernel that takes it a second time)."""
+    """Actuator torques or damping (10, B) as a C-contiguous array for the kernels; new zeros for
+    None (a run keeps one zero array instead: ``update.StepWorkspace.no_actuator``)."""
     if values is None:
-        zeros = _ZEROS.get(nb)
-        if zeros is None:
-            _ZEROS.clear()
-            zeros = _ZEROS[nb] = np.zeros((10, nb))
-        return zeros
+        return np.zeros((10, nb))
     return np.ascontiguousarray(np.broadcast_to(values, (10, nb)))
 
 

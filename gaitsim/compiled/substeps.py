@@ -15,30 +15,13 @@ import numpy as np
 from ..model import Model
 from ._numba import njit, numba, require
 from .physics import (_NO_TRIG, _PARENT_OF, FORCE_FIELDS, actuator_rows, force_arrays, model_arrays, model_flags,
-                      new_force_arrays)
+                      zeroed_force_arrays)
 
 if numba is not None:  # the kernels exist only where numba compiles them
     from .contact_set import _active_set_kernel
     from .physics import _accelerations_kernel, _forces_kernel
 
 _MOMENT = FORCE_FIELDS.index("muscle_moment")  # position of the muscles' generalized forces in a force tuple
-_SCRATCH: dict = {}  # the sub-steps' force arrays, one set, kept for the next call with the same shapes
-
-
-def _scratch_force_arrays(model: Model, nb: int) -> tuple:
-    """``new_force_arrays(model, nb)``, allocated and zeroed once per shape and then reused: the
-    kernel overwrites them at every sub-step and nothing outside it reads them (24 allocations
-    fewer per step). The force kernel leaves the mass matrix's structural zeros and the unused
-    muscle rows alone here (``write_zeros=False``), so they keep the zeros of the allocation. The
-    kernels hold the GIL, so two threads never share them at once."""
-    key = (model.paths.l_ref.shape[0], model.paths.arm_cos.shape[0], nb)
-    arrays = _SCRATCH.get(key)
-    if arrays is None:
-        _SCRATCH.clear()
-        arrays = _SCRATCH[key] = new_force_arrays(model, nb)
-        for a in arrays:
-            a.fill(0.0)
-    return arrays
 
 if numba is not None:
 
@@ -140,17 +123,24 @@ if numba is not None:
 
 
 def mechanics_substeps(model: Model, fs, out, act, lce, h: float, n_sub: int, active_set: bool,
-                       damping_step: float | None = None):
-    """The ``n_sub`` sub-steps of ``SemiImplicitEuler._substeps`` (sub-step ``h``, s) in one kernel
-    call, from the step's forces ``fs`` and controller output ``out``; activation ``act`` and fibre
-    lengths ``lce`` (n_muscles, B) of the step's start. Returns ``((q, qdot, anchor, mode) at the
-    step's end, qddot of the last sub-step)``. ``damping_step`` (s): the horizon of the implicit
-    damping, ``damping_theta * h`` (default ``h``: backward Euler)."""
+                       damping_step: float | None = None, workspace=None):
+    """The ``n_sub`` sub-steps of ``SemiImplicitEuler._substep_loop`` (sub-step ``h``, s) in one
+    kernel call, from the step's forces ``fs`` and controller output ``out``; activation ``act`` and
+    fibre lengths ``lce`` (n_muscles, B) of the step's start. Returns ``((q, qdot, anchor, mode) at
+    the step's end, qddot of the last sub-step)``. ``damping_step`` (s): the horizon of the implicit
+    damping, ``damping_theta * h`` (default ``h``: backward Euler). ``workspace``: the run's
+    ``update.StepWorkspace`` (its sub-step force arrays and zero actuator rows are taken instead
+    of new ones)."""
     require()
     nb = fs.q.shape[1]
     q, qd = np.array(fs.q, order="C"), np.array(fs.qdot, order="C")
     anchor, mode = np.array(fs.anchor, order="C"), np.array(fs.mode, order="C")
-    torque, damping = actuator_rows(out.torque, nb), actuator_rows(out.damping, nb)
+    if workspace is None:
+        torque, damping = actuator_rows(out.torque, nb), actuator_rows(out.damping, nb)
+        scratch = zeroed_force_arrays(model, nb)
+    else:
+        torque, damping = workspace.actuator_rows(out.torque), workspace.actuator_rows(out.damping)
+        scratch = workspace.substep_forces
     continue_torque = out.torque is not None and out.damping is not None
     first = force_arrays(fs)  # the step's own force evaluation, for the first sub-step
     cp = model.contact
@@ -158,7 +148,7 @@ def mechanics_substeps(model: Model, fs, out, act, lce, h: float, n_sub: int, ac
     damping_step = h if damping_step is None else damping_step
     _substeps_kernel(int(n_sub), float(h), float(damping_step), q, qd, act, lce, anchor, mode,
                      np.ascontiguousarray(fs.qdot), torque, damping, continue_torque, model_arrays(model),
-                     model_flags(model, muscles=False), first, _scratch_force_arrays(model, nb), bool(active_set),
+                     model_flags(model, muscles=False), first, scratch, bool(active_set),
                      cp.radius, cp.normal_stiffness, cp.normal_damping_velocity, _PARENT_OF, _NO_TRIG[0], qdd)
     return (q, qd, anchor, mode), qdd
 
