@@ -85,7 +85,7 @@ def _rhs_time(model, state, backend: str = "numpy", repeats: int = 20) -> float:
     best = np.inf
     for _ in range(repeats):
         t0 = time.perf_counter()
-        accelerations(model, evaluate_forces(model, *args), dt=2.5e-4)
+        accelerations(model, evaluate_forces(model, *args), damping_step=2.5e-4)
         best = min(best, time.perf_counter() - t0)
     return best
 

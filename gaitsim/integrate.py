@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import time as _time
 from dataclasses import dataclass, replace
-from typing import Callable, NamedTuple
+from typing import Callable
 
 import numpy as np
 
@@ -71,9 +71,10 @@ SOLVER_OPTIONS = ("fiber_iterations", "normal_contact", "mechanics_substeps", "d
 NORMAL_CONTACT = ("explicit", "active_set")
 
 
-class StepState(NamedTuple):
-    """What the steps of one run share and hand on: made by ``SemiImplicitEuler.init``, taken and
-    returned by ``SemiImplicitEuler.step`` (as a diffrax solver's state).
+@dataclass(slots=True)
+class StepState:
+    """What the steps of one run share and hand on: made by ``SemiImplicitEuler.init``, taken,
+    updated and returned by ``SemiImplicitEuler.step`` (as a diffrax solver's state).
 
     dt: the step (s); the one place a run keeps it (the controller takes it from here,
     ``control.bind_step``).
@@ -237,7 +238,8 @@ class SemiImplicitEuler:
         trig = state.trig if state.trig_of is x else None
         outputs = None if workspace is None else workspace.forces[state.turn]
         forces = compiled.evaluate_forces(model, q, qdot, activation, fiber_length, anchor, mode, trig=trig,
-                                          outputs=outputs, outputs_zeroed=outputs is not None)
+                                          outputs=outputs, outputs_zeroed=outputs is not None,
+                                          records=None if workspace is None else workspace.model)
         out = controller(t, forces, memory)
         mechanics = None
         if self.mechanics_substeps > 1:  # the update's q, qdot and contact rows are then replaced
@@ -257,8 +259,10 @@ class SemiImplicitEuler:
             _put_mechanics(new, blocks, mechanics)
         trig = None
         if self.fiber_iterations:
-            trig = compiled.fiber_newton(model, x, new, forces, dt, blocks, self.fiber_iterations)
-        return new, forces, out, state._replace(trig=trig, trig_of=None if trig is None else new, turn=1 - state.turn)
+            trig = compiled.fiber_newton(model, x, new, forces, dt, blocks, self.fiber_iterations,
+                                         None if workspace is None else workspace.model)
+        state.trig, state.trig_of, state.turn = trig, None if trig is None else new, 1 - state.turn
+        return new, forces, out, state
 
     def _accelerations(self, model: Model, forces, torque, damping, h: float, solve: Callable, active_set: Callable):
         """qddot (10, B) over a (sub-)step h (s) with the chosen normal-contact treatment, the

@@ -305,13 +305,32 @@ def test_reused_step_arrays_give_the_same_steps_as_fresh_arrays():
         np.testing.assert_array_equal(reused, fresh)
 
 
-def test_kernel_orders_match_the_controller():
-    """The compiled reflex law unpacks gains and writes signal rows by position; the positions
-    are the controller's names (the kernel module does not import the controller)."""
+def test_kernel_names_match_the_controller():
+    """The compiled reflex law reads gains by name (``GAIN``, made from ``ReflexGains``) and writes
+    signal rows by position; the positions are the controller's names (the kernel module does not
+    import the controller)."""
     from gaitsim.compiled import reflex as kernel
 
-    assert kernel._KERNEL_GAIN_ORDER == ReflexGains.names()
+    assert kernel.ReflexGainIndex._fields == ReflexGains.names()
     assert kernel._KERNEL_SIGNAL_ORDER == tuple(n for n, _ in ReflexController.SIGNALS)
     with pytest.raises(ValueError, match="gains missing"):
         kernel.reflex_inputs({"S0": np.ones(1)}, True, np.ones((20, 1)), np.ones((20, 1)), np.ones(1),
                              np.zeros(36, dtype=int), 1, 1)
+    gains = {name: np.full(3, float(i)) for i, name in enumerate(ReflexGains.names())}
+    inputs = kernel.reflex_inputs(gains, True, np.ones((20, 3)), np.ones((20, 3)), np.ones(3),
+                                  np.ones(36, dtype=int), 2, 72)
+    assert inputs.gains[kernel.GAIN.k_trunk, :3].tolist() == [ReflexGains.names().index("k_trunk")] * 3
+
+
+def test_kernel_records_are_assembled_by_name():
+    """The force kernel's records take each model array by its name (``compiled.records``)."""
+    from gaitsim.compiled.records import ForceArrays, model_record, plain
+
+    model = gs.build_model(batch_size=2)
+    record = model_record(model)
+    assert record.contact.slide_friction is model.contact.slide_friction
+    assert record.muscles.tendon_stiffness is model.muscles.tendon_stiffness
+    assert record.skeleton.A_diag is model.skeleton.A_diag and record.limits.w_max is model.limits.w_max
+    assert ForceArrays._fields == tuple(f.name for f in dataclasses.fields(dynamics.ForceState))[2:-1]
+    flat = plain(record)
+    assert type(flat) is tuple and type(flat[3]) is tuple and flat[3][8] is model.contact.slide_friction

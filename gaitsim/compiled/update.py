@@ -11,6 +11,7 @@ from ..model import Model
 from ..state import MAX_SPEED
 from ._numba import njit, numba
 from .physics import kernel_forces, zeroed_force_arrays
+from .records import ForceArrays, ModelRecord, model_record
 
 if numba is not None:
 
@@ -81,12 +82,14 @@ class StepWorkspace(NamedTuple):
     no_actuator: (10, B) zeros, the actuator torque and damping of a controller without actuators
     (the kernels only read it; left writeable, since a read-only array would make numba compile
     every kernel that takes it a second time).
+    model: the model's ``records.ModelRecord``, assembled once.
     """
 
-    forces: tuple
-    states: tuple
-    substep_forces: tuple
+    forces: tuple[ForceArrays, ForceArrays]
+    states: tuple[np.ndarray, np.ndarray]
+    substep_forces: ForceArrays
     no_actuator: np.ndarray
+    model: ModelRecord
 
     def new_state_array(self, x: np.ndarray) -> np.ndarray:
         """An array for the new physical state of a step from ``x``: one of ``states`` that is not ``x``."""
@@ -102,7 +105,8 @@ def step_workspace(model: Model, x: np.ndarray) -> StepWorkspace:
     nb = x.shape[1]
     return StepWorkspace(forces=(zeroed_force_arrays(model, nb), zeroed_force_arrays(model, nb)),
                          states=(np.empty_like(x), np.empty_like(x)),
-                         substep_forces=zeroed_force_arrays(model, nb), no_actuator=np.zeros((10, nb)))
+                         substep_forces=zeroed_force_arrays(model, nb), no_actuator=np.zeros((10, nb)),
+                         model=model_record(model))
 
 
 def update_state(model: Model, x, fs, excitation, qdd, dt: float, blocks: dict, decay, out=None) -> np.ndarray:
