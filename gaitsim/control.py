@@ -220,9 +220,10 @@ class TrunkPush:
         on = (t >= self._t0 - eps) & (t < self._t0 + self.duration - eps)
         fx = np.where(on, self._f, 0.0)
         # torso CoM = pelvis origin + R(theta_p) lumbar + R(theta_t) com; d/dtheta of R o = (-(R o)_y, (R o)_x)
-        cp, sp, ct, st = np.cos(psi[2]), np.sin(psi[2]), np.cos(psi[3]), np.sin(psi[3])
-        ly = sp * self._lumbar[0] + cp * self._lumbar[1]
-        cy = st * self._com[0] + ct * self._com[1]
+        cos_pelvis, sin_pelvis = np.cos(psi[2]), np.sin(psi[2])
+        cos_torso, sin_torso = np.cos(psi[3]), np.sin(psi[3])
+        ly = sin_pelvis * self._lumbar[0] + cos_pelvis * self._lumbar[1]
+        cy = sin_torso * self._com[0] + cos_torso * self._com[1]
         q_abs = np.zeros_like(psi)
         q_abs[0] = fx
         q_abs[2] = -ly * fx

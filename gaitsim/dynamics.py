@@ -199,7 +199,7 @@ def evaluate_forces(model: Model, q, qdot, act, lce, anchor, mode, muscles: bool
                       **muscle._asdict(), **contact._asdict(), **limits._asdict())
 
 
-def accelerations(model: Model, fs: ForceState, actuator_torque=None, actuator_damping=None,
+def accelerations(model: Model, forces: ForceState, actuator_torque=None, actuator_damping=None,
                   damping_step: float = 0.0):
     """Stage 5: coordinate accelerations qddot (10, B).
 
@@ -210,26 +210,26 @@ def accelerations(model: Model, fs: ForceState, actuator_torque=None, actuator_d
     forces act at the speeds ``qdot + damping_step * qddot`` (``SemiImplicitEuler``: theta h of a
     (sub-)step h); 0 gives the plain ODE right-hand side.
     """
-    tau = fs.muscle_moment + fs.limit_moment
+    tau = forces.muscle_moment + forces.limit_moment
     if actuator_torque is not None:
         tau = tau + actuator_torque
     Q = skeleton.abs_forces_from_rel(tau)  # generalized forces in absolute coordinates
     # contact forces: J^T F, per leg on (x, y, pelvis angle, femur, tibia, foot)
-    jac = fs.contact_jac  # (2 xy, legs, spheres, 4, B)
-    gen = seq_sum(jac[0] * fs.ft[:, :, None] + jac[1] * fs.fn[:, :, None], axis=1)  # (legs, 4, B)
-    Q[0] += seq_sum(seq_sum(fs.ft))
-    Q[1] += seq_sum(seq_sum(fs.fn))
+    jac = forces.contact_jac  # (2 xy, legs, spheres, 4, B)
+    gen = seq_sum(jac[0] * forces.ft[:, :, None] + jac[1] * forces.fn[:, :, None], axis=1)  # (legs, 4, B)
+    Q[0] += seq_sum(seq_sum(forces.ft))
+    Q[1] += seq_sum(seq_sum(forces.fn))
     Q[2] += gen[0, 0] + gen[1, 0]
     Q[4:7] += gen[0, 1:]
     Q[7:10] += gen[1, 1:]
-    M = fs.mass_matrix
+    M = forces.mass_matrix
     if damping_step > 0.0:
         M = M.copy()
-        damping = fs.limit_damping if actuator_damping is None else fs.limit_damping + actuator_damping
+        damping = forces.limit_damping if actuator_damping is None else forces.limit_damping + actuator_damping
         _add_joint_damping(M, damping * damping_step)
         if model.options.contact:
-            _add_contact_damping(M, fs, damping_step)
-    psiddot = skeleton.solve_tree(M, fs.bias + Q)
+            _add_contact_damping(M, forces, damping_step)
+    psiddot = skeleton.solve_tree(M, forces.bias + Q)
     return skeleton.rel_from_abs(psiddot)
 
 
@@ -237,7 +237,7 @@ def accelerations(model: Model, fs: ForceState, actuator_torque=None, actuator_d
 _LEG_LINKS = np.array([[2, 4, 5, 6], [2, 7, 8, 9]])
 
 
-def normal_contact_active_set(model: Model, fs: ForceState, qddot, damping_step: float):
+def normal_contact_active_set(model: Model, forces: ForceState, qddot, damping_step: float):
     """Which contact spheres push at the end of a step: the active set of the normal contact.
 
     The normal law is ``F = k pen (1 - vy/v_n)`` for ``pen > 0``, clipped at 0. The explicit clip
@@ -255,46 +255,47 @@ def normal_contact_active_set(model: Model, fs: ForceState, qddot, damping_step:
     ``changed`` (B,) bool: walkers whose active set differs from the explicit law's (those
     need a second solve).
     """
-    cp = model.contact
-    pen = cp.radius - fs.sphere_pos[1]
+    contact = model.contact
+    pen = contact.radius - forces.sphere_pos[1]
     inside = pen > 0.0
-    f_lin = np.where(inside, cp.normal_stiffness * pen * (1.0 - fs.sphere_vel[1] / cp.normal_damping_velocity), 0.0)
-    c = np.where(inside, cp.normal_stiffness * pen / cp.normal_damping_velocity, 0.0)
+    v_n = contact.normal_damping_velocity
+    f_lin = np.where(inside, contact.normal_stiffness * pen * (1.0 - forces.sphere_vel[1] / v_n), 0.0)
+    c = np.where(inside, contact.normal_stiffness * pen / contact.normal_damping_velocity, 0.0)
     psidd = skeleton.abs_from_rel(qddot)
-    a_y = psidd[1] + np.einsum("lskb,lkb->lsb", fs.contact_jac[1], psidd[_LEG_LINKS])
+    a_y = psidd[1] + np.einsum("lskb,lkb->lsb", forces.contact_jac[1], psidd[_LEG_LINKS])
     active = inside & (f_lin - c * damping_step * a_y > 0.0)
     explicit = inside & (f_lin > 0.0)
     changed = (active != explicit).reshape(4, -1).any(axis=0)
     return np.where(active, f_lin, 0.0), np.where(active, c, 0.0), changed
 
 
-def accelerations_contact_active_set(model: Model, fs: ForceState, actuator_torque=None, actuator_damping=None,
+def accelerations_contact_active_set(model: Model, forces: ForceState, actuator_torque=None, actuator_damping=None,
                                      damping_step: float = 0.0, solve=accelerations,
                                      active_set=normal_contact_active_set):
-    """``accelerations`` with the damping over ``damping_step`` (s) and the normal contact's active set decided implicitly
-    (``normal_contact_active_set``): a first solve with the explicit law; walkers whose active set
-    changes are solved again with it (one re-solve; a third pass was never needed in 6 s of
-    walking at 0.25 ms, where 2.4 % of the steps took the second). The tangential forces stay
-    those of the explicit law. ``solve``, ``active_set``: numpy (default) or the compiled
-    ``gaitsim.compiled.accelerations`` and ``normal_contact_active_set``."""
-    qdd = solve(model, fs, actuator_torque, actuator_damping, damping_step)
+    """``accelerations`` with the damping over ``damping_step`` (s) and the normal contact's active
+    set decided implicitly (``normal_contact_active_set``): a first solve with the explicit law;
+    walkers whose active set changes are solved again with it (one re-solve; a third pass was
+    never needed in 6 s of walking at 0.25 ms, where 2.4 % of the steps took the second). The
+    tangential forces stay those of the explicit law. ``solve``, ``active_set``: numpy (default)
+    or the compiled ``gaitsim.compiled.accelerations`` and ``normal_contact_active_set``."""
+    qdd = solve(model, forces, actuator_torque, actuator_damping, damping_step)
     if damping_step <= 0.0 or not model.options.contact:
         return qdd
-    fn, cn, changed = active_set(model, fs, qdd, damping_step)
+    fn, cn, changed = active_set(model, forces, qdd, damping_step)
     redo = np.flatnonzero(changed)
     if redo.size == 0:
         return qdd
     nb = qdd.shape[1]
     if 2 * redo.size < nb:  # few walkers changed (the usual case in a large batch): solve just those
-        sub = _solve_inputs_of(fs, redo, fn[..., :nb], cn[..., :nb])
+        sub = _solve_inputs_of(forces, redo, fn[..., :nb], cn[..., :nb])
         torque, damping = (None if a is None else np.take(np.broadcast_to(a, qdd.shape), redo, axis=-1)
                            for a in (actuator_torque, actuator_damping))
         qdd[:, redo] = solve(model, sub, torque, damping, damping_step)
         return qdd
-    if fs.padded is not None:  # compiled, padded rows: fn and cn come with them
-        again = replace(fs, fn=fn[..., :nb], cn=cn[..., :nb], padded=replace(fs.padded, fn=fn, cn=cn))
+    if forces.padded is not None:  # compiled, padded rows: fn and cn come with them
+        again = replace(forces, fn=fn[..., :nb], cn=cn[..., :nb], padded=replace(forces.padded, fn=fn, cn=cn))
     else:
-        again = replace(fs, fn=fn, cn=cn)
+        again = replace(forces, fn=fn, cn=cn)
     return np.where(changed, solve(model, again, actuator_torque, actuator_damping, damping_step), qdd)
 
 
@@ -303,13 +304,13 @@ _SOLVE_FIELDS = ("q", "mass_matrix", "bias", "muscle_moment", "limit_moment", "l
                  "ft", "ct", "fn", "cn")
 
 
-def _solve_inputs_of(fs: ForceState, walkers, fn, cn) -> ForceState:
+def _solve_inputs_of(forces: ForceState, walkers, fn, cn) -> ForceState:
     """The solve's inputs for a subset of walkers (contiguous copies, batch last), with the normal
     forces ``fn`` and damping ``cn`` replaced. Only the fields in ``_SOLVE_FIELDS`` are cut to the
     subset; the result is for ``accelerations`` only. Each walker's arithmetic in the solve does not
     depend on the others, so the subset gives the numbers of the whole-batch solve."""
-    source = {f: getattr(fs, f) for f in _SOLVE_FIELDS} | {"fn": fn, "cn": cn}
-    return replace(fs, padded=None, **{f: np.take(a, walkers, axis=-1) for f, a in source.items()})
+    source = {f: getattr(forces, f) for f in _SOLVE_FIELDS} | {"fn": fn, "cn": cn}
+    return replace(forces, padded=None, **{f: np.take(a, walkers, axis=-1) for f, a in source.items()})
 
 
 def _add_joint_damping(M, d) -> None:
@@ -323,20 +324,20 @@ def _add_joint_damping(M, d) -> None:
             M[p, j] -= d[j]
 
 
-def _add_contact_damping(M, fs: ForceState, damping_step: float) -> None:
+def _add_contact_damping(M, forces: ForceState, damping_step: float) -> None:
     """M += h * sum over spheres and directions of c g g^T, g the sphere's velocity Jacobian row
     (h: ``damping_step``, s).
 
     Per leg, g runs over (x, y, pelvis, femur, tibia, foot); the x row has g = (1, 0, J_x) and
     the y row g = (0, 1, J_y), so the 6x6 block is assembled from its pieces.
     """
-    jx, jy = fs.contact_jac[0], fs.contact_jac[1]  # (legs, spheres, 4 links, B)
-    wx = fs.ct[:, :, None] * jx
-    wy = fs.cn[:, :, None] * jy
+    jx, jy = forces.contact_jac[0], forces.contact_jac[1]  # (legs, spheres, 4 links, B)
+    wx = forces.ct[:, :, None] * jx
+    wy = forces.cn[:, :, None] * jy
     nb = jx.shape[-1]
     D = np.zeros((2, 6, 6, nb))
-    D[:, 0, 0] = seq_sum(fs.ct, axis=1)
-    D[:, 1, 1] = seq_sum(fs.cn, axis=1)
+    D[:, 0, 0] = seq_sum(forces.ct, axis=1)
+    D[:, 1, 1] = seq_sum(forces.cn, axis=1)
     D[:, 2:, 0] = D[:, 0, 2:] = seq_sum(wx, axis=1)
     D[:, 2:, 1] = D[:, 1, 2:] = seq_sum(wy, axis=1)
     D[:, 2:, 2:] = seq_sum(wx[:, :, :, None] * jx[:, :, None] + wy[:, :, :, None] * jy[:, :, None], axis=1)
@@ -356,8 +357,8 @@ def derivatives(model: Model, q, qdot, act, lce, excitation, actuator_torque=Non
     if model.options.friction != "regularized" and model.options.contact:
         raise ValueError("derivatives() needs friction='regularized' (stick-slip has discrete state)")
     nb = q.shape[1]
-    fs = evaluate_forces(model, q, qdot, act, lce, np.zeros((2, 2, nb)), np.zeros((2, 2, nb)))
-    qddot = accelerations(model, fs, actuator_torque)
+    forces = evaluate_forces(model, q, qdot, act, lce, np.zeros((2, 2, nb)), np.zeros((2, 2, nb)))
+    qddot = accelerations(model, forces, actuator_torque)
     u = np.clip(excitation, 0.01, 1.0)
     act_dot = (u - act) / model.muscles.tau_act
-    return qdot, qddot, act_dot, fs.fiber_velocity
+    return qdot, qddot, act_dot, forces.fiber_velocity

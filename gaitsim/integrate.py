@@ -97,7 +97,7 @@ class StepState:
     turn: int = 0
 
 
-def _state_blocks(x: np.ndarray, blocks: dict):
+def _split_state(x: np.ndarray, blocks: dict):
     """(q, qdot (10, B); activation, fibre length (n_muscles, B); anchor, mode (2, 2, B)) of the
     physical state ``x`` (n_phys, B), as views."""
     nb = x.shape[1]
@@ -204,7 +204,7 @@ class SemiImplicitEuler:
         """``step`` on the numpy reference: forces, controller, accelerations (or the mechanics
         sub-steps), then the update of the coordinates, activations and fibre lengths."""
         dt, blocks = state.dt, state.blocks
-        q, qdot, activation, fiber_length, anchor, mode = _state_blocks(x, blocks)
+        q, qdot, activation, fiber_length, anchor, mode = _split_state(x, blocks)
         forces = dynamics.evaluate_forces(model, q, qdot, activation, fiber_length, anchor, mode)
         out = controller(t, forces, memory)
         new = np.empty_like(x)
@@ -234,7 +234,7 @@ class SemiImplicitEuler:
         ``_step_numpy``: forces, controller, accelerations (or the mechanics sub-steps in one kernel
         call), the state update, the Newton fibre update."""
         dt, blocks, workspace = state.dt, state.blocks, state.workspace
-        q, qdot, activation, fiber_length, anchor, mode = _state_blocks(x, blocks)
+        q, qdot, activation, fiber_length, anchor, mode = _split_state(x, blocks)
         trig = state.trig if state.trig_of is x else None
         outputs = None if workspace is None else workspace.forces[state.turn]
         forces = compiled.evaluate_forces(model, q, qdot, activation, fiber_length, anchor, mode, trig=trig,
@@ -280,7 +280,7 @@ class SemiImplicitEuler:
         evaluations and solves (``evaluate``, ``solve``, ``active_set``: a backend's functions):
         ``((q, qdot, anchor, mode) at the step's end, the last sub-step's qddot)``; ``forces``: the
         forces at the step's start, ``out`` the controller's output there."""
-        qdd = self._accelerations(model, forces, out.torque, out.damping, h, solve, active_set)  # with the step's forces
+        qdd = self._accelerations(model, forces, out.torque, out.damping, h, solve, active_set)  # the step's forces
         qd = forces.qdot + h * qdd
         q = forces.q + h * qd
         anchor, mode = forces.anchor, forces.mode
@@ -326,11 +326,11 @@ def backward_euler_fibers(model: Model, l_old, q_new, act_new, l_guess, dt: floa
     of calling exp, which was 2/3 of an iteration's cost in the compiled backend.
     """
     l_mtu, _ = path_geometry(model.paths, q_new)
-    mp = model.muscles
-    fl_ref = (fl_old, mus.force_length_exponent(l_old * mp.inv_l_opt))
+    muscles = model.muscles
+    fl_ref = (fl_old, mus.force_length_exponent(l_old * muscles.inv_l_opt))
     lce = l_guess
     for _ in range(iterations):  # Newton iterations, each over the whole (n_muscles, B) array
-        _, v, dv_dl, _, _ = mus.fiber_dynamics(lce, act_new, l_mtu, mp, fl_ref)
+        _, v, dv_dl, _, _ = mus.fiber_dynamics(lce, act_new, l_mtu, muscles, fl_ref)
         lce = lce - (lce - l_old - dt * v) / (1.0 - dt * np.minimum(dv_dl, 0.0))
     return lce
 

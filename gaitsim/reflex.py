@@ -58,7 +58,7 @@ from .reflex_gains import ReflexGains
 
 _LM = {m: i for i, m in enumerate(LEG_MUSCLES)}
 N_LEG_MUSCLES = len(LEG_MUSCLES)
-ES, ABS = N_MUSCLES - 2, N_MUSCLES - 1
+ERECTOR_SPINAE, ABDOMINALS = N_MUSCLES - 2, N_MUSCLES - 1  # rows of the trunk muscles in names.MUSCLES
 _KNEE = (COORDINATES.index("knee_angle_r"), COORDINATES.index("knee_angle_l"))
 _LUMBAR = COORDINATES.index("lumbar")
 MODES = ("geyer_herr", "trunk_initiated")
@@ -221,14 +221,14 @@ class ReflexController:
         return stance, trailing
 
     # ----- sensing --------------------------------------------------------------------------------
-    def _signals(self, s) -> np.ndarray:
-        b = s.q.shape[1]
-        f = s.force / self._fmax
-        ln = s.fiber_length_norm
-        vn = s.fiber_velocity / self._vmax
-        load = s.grf[1] / self._bw  # (2 legs, B), vertical
-        foot_x = 0.5 * (s.sphere_pos[0, :, 0] + s.sphere_pos[0, :, 1])  # (2 legs, B) mid heel-ball
-        sway = s.psi[0] - foot_x
+    def _signals(self, sensors) -> np.ndarray:
+        b = sensors.q.shape[1]
+        f = sensors.force / self._fmax
+        ln = sensors.fiber_length_norm
+        vn = sensors.fiber_velocity / self._vmax
+        load = sensors.grf[1] / self._bw  # (2 legs, B), vertical
+        foot_x = 0.5 * (sensors.sphere_pos[0, :, 0] + sensors.sphere_pos[0, :, 1])  # (2 legs, B) mid heel-ball
+        sway = sensors.psi[0] - foot_x
         L = N_LEG_MUSCLES
 
         def legs(arr, muscle):  # rows of one muscle on both legs (a view: r at k, l at k + L)
@@ -236,10 +236,10 @@ class ReflexController:
             return arr[k:k + L + 1:L]
 
         rows = np.empty((len(self.SIGNALS), b))
-        rows[0] = -s.psi[3]  # trunk lean, forward positive
-        rows[1] = -s.psidot[3]
-        rows[2] = s.q[_LUMBAR]
-        rows[3] = s.qdot[_LUMBAR]
+        rows[0] = -sensors.psi[3]  # trunk lean, forward positive
+        rows[1] = -sensors.psidot[3]
+        rows[2] = sensors.q[_LUMBAR]
+        rows[3] = sensors.qdot[_LUMBAR]
         rows[4:6] = load
         rows[6:8] = sway
         rows[8:10] = legs(ln, "psoas")
@@ -247,8 +247,8 @@ class ReflexController:
         rows[12:14] = legs(f, "hamstrings")
         rows[14:16] = legs(f, "glut_max")
         rows[16:18] = legs(f, "vasti")
-        rows[18:20] = s.q[_KNEE[0]:_KNEE[1] + 1:_KNEE[1] - _KNEE[0]]
-        rows[20:22] = s.qdot[_KNEE[0]:_KNEE[1] + 1:_KNEE[1] - _KNEE[0]]
+        rows[18:20] = sensors.q[_KNEE[0]:_KNEE[1] + 1:_KNEE[1] - _KNEE[0]]
+        rows[20:22] = sensors.qdot[_KNEE[0]:_KNEE[1] + 1:_KNEE[1] - _KNEE[0]]
         rows[22:24] = legs(f, "soleus")
         rows[24:26] = legs(f, "gastroc")
         rows[26:28] = legs(ln, "tib_ant")
@@ -259,24 +259,24 @@ class ReflexController:
         return rows
 
     # ----- control law ----------------------------------------------------------------------------
-    def __call__(self, t, s, memory):
+    def __call__(self, t, sensors, memory):
         if self.backend == "numba":
-            if self._kernel_inputs is None or self._kernel_inputs.body_weight.shape[0] != s.q.shape[1]:
+            if self._kernel_inputs is None or self._kernel_inputs.body_weight.shape[0] != sensors.q.shape[1]:
                 from .compiled.reflex import reflex_inputs
 
                 self._kernel_inputs = reflex_inputs(self.g, self.mode == "trunk_initiated", self._fmax, self._vmax,
                                                     self._bw, self.line.steps, self.line.n_slots, self.line.size)
-            return ControlOutput(self._compiled(self._kernel_inputs, self.line.step_index(t), s, memory),
+            return ControlOutput(self._compiled(self._kernel_inputs, self.line.step_index(t), sensors, memory),
                                  memory=memory)
         g = self.g
-        d = self.line.push(memory[: self.line.size], self._signals(s), self.line.step_index(t))
+        delayed = self.line.push(memory[: self.line.size], self._signals(sensors), self.line.step_index(t))
         ph = memory[self.line.size:].reshape(3, 2, -1)  # phase, trailing, theta_TO per leg
         phase, trailing, theta_to = ph[0], ph[1], ph[2]
-        r = self._row
-        theta, theta_dot = d[r["theta"]], d[r["theta_dot"]]
-        load = d[r["load_r"]:r["load_r"] + 2]
+        row = self._row
+        theta, theta_dot = delayed[row["theta"]], delayed[row["theta_dot"]]
+        load = delayed[row["load_r"]:row["load_r"] + 2]
         load_c = load[::-1]
-        sway = d[r["sway_r"]:r["sway_r"] + 2]
+        sway = delayed[row["sway_r"]:row["sway_r"] + 2]
 
         # --- phase transitions (hysteresis on the delayed load) ---
         in_stance = phase >= 1.0
@@ -296,8 +296,8 @@ class ReflexController:
 
         # --- delayed muscle signals per leg ---
         def pair(name):  # (2 legs, B) view; the _r and _l rows are adjacent
-            k = r[f"{name}_r"]
-            return d[k:k + 2]
+            k = row[f"{name}_r"]
+            return delayed[k:k + 2]
 
         F_SOL, F_GAS, F_VAS, F_HAM, F_GLU = pair("F_SOL"), pair("F_GAS"), pair("F_VAS"), pair("F_HAM"), pair("F_GLU")
         l_TA, l_HFL, l_HAM = pair("l_TA"), pair("l_HFL"), pair("l_HAM")
@@ -351,9 +351,9 @@ class ReflexController:
         legs[:, _LM["soleus"]] = np.where(stance, st_SOL, S0)
         legs[:, _LM["tib_ant"]] = np.where(stance, st_TA, sw_TA)
         u_l = (g["kp_L"] * (theta - g["theta_ref"]) + g["kd_L"] * theta_dot
-               + g["kq_L"] * (-d[r["lumbar"]] - g["lumbar_ref"]))
-        exc[ES] = g["S0_L"] + pos(u_l)
-        exc[ABS] = g["S0_L"] + pos(-u_l)
+               + g["kq_L"] * (-delayed[row["lumbar"]] - g["lumbar_ref"]))
+        exc[ERECTOR_SPINAE] = g["S0_L"] + pos(u_l)
+        exc[ABDOMINALS] = g["S0_L"] + pos(-u_l)
         np.clip(exc, MIN_EXCITATION, 1.0, out=exc)
 
         ph[0], ph[1], ph[2] = new_phase, new_trailing, new_theta_to  # memory is updated in place

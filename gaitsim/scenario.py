@@ -396,7 +396,8 @@ class Scenario:
         scale = dict(ch.scale)
         for k, v in self.scale.items():
             scale[k] = scale[k] * v if k in scale else v
-        return build_model(batch_size=1, body_mass=self.body_mass, height=self.height, set=dict(self.parameters),
+        return build_model(batch_size=1, body_mass=self.body_mass, height=self.height,
+                           parameters=dict(self.parameters),
                            scale=scale)
 
     def exam(self, side: str | None = None):

@@ -188,7 +188,7 @@ def test_initial_phase_from_contact():
 def test_a_failed_walker_does_not_disturb_the_others_delays():
     from gaitsim.walking_start import walking_state
 
-    m = gs.build_model(batch_size=3, set={"body.gravity": [60.0, 9.80665, 9.80665]})  # walker 0 collapses
+    m = gs.build_model(batch_size=3, parameters={"body.gravity": [60.0, 9.80665, 9.80665]})  # walker 0 collapses
     x0 = walking_state(m)
     save = gs.SaveEvery(20, ("q", "excitation"))
     batch = gs.simulate(m, ReflexController(), duration=0.2, initial_state=x0, save=save, fall_height=0.85)

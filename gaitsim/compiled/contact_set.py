@@ -41,15 +41,15 @@ if numba is not None:
                         changed[b] = True
 
 
-def normal_contact_active_set(model: Model, fs, qdd, damping_step: float):
+def normal_contact_active_set(model: Model, forces, qdd, damping_step: float):
     """Compiled ``dynamics.normal_contact_active_set``: ``(fn, cn, changed)``, with fn and cn in the
     kernels' (possibly padded) row layout."""
     require()
-    k = kernel_forces(fs)
+    arrays = kernel_forces(forces)
     nb = qdd.shape[1]
-    fn, cn = np.zeros_like(k.fn), np.zeros_like(k.cn)
+    fn, cn = np.zeros_like(arrays.fn), np.zeros_like(arrays.cn)
     changed = np.empty(nb, dtype=np.bool_)
-    cp = model.contact
-    _active_set_kernel(qdd, k.contact_jac, k.sphere_pos, k.sphere_vel, cp.radius, cp.normal_stiffness,
-                       cp.normal_damping_velocity, float(damping_step), fn, cn, changed)
+    contact = model.contact
+    _active_set_kernel(qdd, arrays.contact_jac, arrays.sphere_pos, arrays.sphere_vel, contact.radius,
+                       contact.normal_stiffness, contact.normal_damping_velocity, float(damping_step), fn, cn, changed)
     return fn, cn, changed

@@ -97,10 +97,10 @@ if numba is not None:
                 new[i_lce + m, b] = lce[b]
 
 
-def fiber_newton(model: Model, x, new, fs, dt: float, blocks: dict, iterations: int, records=None):
+def fiber_newton(model: Model, x, new, forces, dt: float, blocks: dict, iterations: int, records=None):
     """Replace the fibre lengths of ``new`` (the linearly implicit first guess) by the backward-Euler
     solution after ``iterations`` Newton iterations, in place (see ``integrate.backward_euler_fibers``;
-    ``fs``: the forces at ``x``, for the force-length factor there). records: the model's
+    ``forces``: the forces at ``x``, for the force-length factor there). records: the model's
     ``ModelRecord`` when the caller keeps it.
 
     Returns ``(cos q, sin q)`` of the new coordinates, (10, B) each, for ``evaluate_forces(trig=)``
@@ -109,7 +109,7 @@ def fiber_newton(model: Model, x, new, fs, dt: float, blocks: dict, iterations: 
     records = model_record(model) if records is None else records
     nb = x.shape[1]
     cq, sq = np.empty((10, nb)), np.empty((10, nb))
-    _fiber_newton_kernel(x, new, kernel_forces(fs).fl, blocks["q"].start, blocks["activation"].start,
+    _fiber_newton_kernel(x, new, kernel_forces(forces).fl, blocks["q"].start, blocks["activation"].start,
                          blocks["fiber_length"].start, float(dt), int(iterations), plain(records.paths),
                          plain(records.muscles), cq, sq)
     return cq, sq

@@ -535,9 +535,10 @@ if numba is not None:
 
     @njit(cache=True, inline="always", error_model="numpy")
     def _add_contact_damping(A, jac, cn, ct, h, nb):
-        """``A += h J^T C J`` of the contact spheres (h: the damping step, s) (``dynamics._add_contact_damping``): per leg a
-        block D on (x, y, pelvis, femur, tibia, foot), each entry computed where it is added (no
-        temporary D: it was 72 rows of the batch, written, scaled and read again). The root block
+        """``A += h J^T C J`` of the contact spheres, h the damping step (s)
+        (``dynamics._add_contact_damping``): per leg a block D on (x, y, pelvis, femur, tibia, foot),
+        each entry computed where it is added (no temporary D: it was 72 rows of the batch,
+        written, scaled and read again). The root block
         (x, y, pelvis) takes both legs' entries, ``D_r h + D_l h``. Only the entries the
         factorization reads are written (``_factor_entries``: the upper triangle within a leg, the
         x, y and pelvis rows against the legs)."""
@@ -714,11 +715,11 @@ def zeroed_force_arrays(model: Model, nb: int) -> ForceArrays:
     return arrays
 
 
-def force_arrays(fs) -> tuple:
+def force_arrays(forces) -> tuple:
     """The kernels' arrays of a ``ForceState`` (``kernel_forces``): its ``ForceArrays``, as a plain
     tuple (``records.plain``)."""
-    k = kernel_forces(fs)
-    return tuple([getattr(k, name) for name in ForceArrays._fields])
+    arrays = kernel_forces(forces)
+    return tuple([getattr(arrays, name) for name in ForceArrays._fields])
 
 
 def actuator_rows(values, nb: int) -> np.ndarray:
@@ -757,18 +758,18 @@ def evaluate_forces(model: Model, q, qdot, act, lce, anchor, mode, muscles: bool
     return ForceState(q, qdot, *(a[..., :nb] for a in outputs), padded=full)
 
 
-def kernel_forces(fs):
-    """The ``ForceState`` whose arrays the kernels take: ``fs.padded`` when ``evaluate_forces``
-    padded the rows, else ``fs`` (its arrays must then be C-contiguous)."""
-    return fs if fs.padded is None else fs.padded
+def kernel_forces(forces):
+    """The ``ForceState`` whose arrays the kernels take: ``forces.padded`` when ``evaluate_forces``
+    padded the rows, else ``forces`` (its arrays must then be C-contiguous)."""
+    return forces if forces.padded is None else forces.padded
 
 
-def accelerations(model: Model, fs, actuator_torque=None, actuator_damping=None, damping_step: float = 0.0):
+def accelerations(model: Model, forces, actuator_torque=None, actuator_damping=None, damping_step: float = 0.0):
     """Compiled ``dynamics.accelerations`` (same arguments and result)."""
     require()
-    nb = fs.q.shape[1]
+    nb = forces.q.shape[1]
     torque, damping = actuator_rows(actuator_torque, nb), actuator_rows(actuator_damping, nb)
     qdd = np.empty((10, nb))
-    _accelerations_entry(solve_inputs(kernel_forces(fs)), torque, damping, float(damping_step),
+    _accelerations_entry(solve_inputs(kernel_forces(forces)), torque, damping, float(damping_step),
                          bool(model.options.contact), qdd)
     return qdd

@@ -240,14 +240,15 @@ def reflex_inputs(gains: dict, trunk_initiated: bool, f_max, v_scale, body_weigh
                               np.asarray(delay_steps, dtype=np.int64), int(n_slots), int(line_size))
 
 
-def reflex_excitation(inputs: ReflexKernelInputs, step_index: int, fs, memory) -> np.ndarray:
+def reflex_excitation(inputs: ReflexKernelInputs, step_index: int, forces, memory) -> np.ndarray:
     """Compiled ``ReflexController.__call__``: excitation (n_muscles, B) at delay-line step
     ``step_index``; ``memory`` (the delay line and phase rows) is updated in place."""
     require()
-    nb = fs.q.shape[1]
-    exc = np.empty((fs.force.shape[0], nb))
-    k = kernel_forces(fs)
-    _reflex_kernel(step_index, inputs.trunk_initiated, inputs.gains, k.force, k.fiber_length_norm,
-                   k.fiber_velocity, k.fn, k.sphere_pos, k.psi, k.psidot, fs.q, fs.qdot, inputs.f_max, inputs.v_scale,
-                   inputs.body_weight, inputs.delay_steps, inputs.n_slots, inputs.line_size, memory, exc)
+    nb = forces.q.shape[1]
+    exc = np.empty((forces.force.shape[0], nb))
+    arrays = kernel_forces(forces)
+    _reflex_kernel(step_index, inputs.trunk_initiated, inputs.gains, arrays.force, arrays.fiber_length_norm,
+                   arrays.fiber_velocity, arrays.fn, arrays.sphere_pos, arrays.psi, arrays.psidot, forces.q,
+                   forces.qdot, inputs.f_max, inputs.v_scale, inputs.body_weight, inputs.delay_steps, inputs.n_slots,
+                   inputs.line_size, memory, exc)
     return exc

@@ -136,19 +136,19 @@ if numba is not None:  # the kernels exist only where numba compiles them
                                switches.contact, active_set, model.contact, tq, fn2, cn2, changed, walkers, qdd)
 
 
-def mechanics_substeps(model: Model, fs, out, act, lce, h: float, n_sub: int, active_set: bool,
+def mechanics_substeps(model: Model, forces, out, act, lce, h: float, n_sub: int, active_set: bool,
                        damping_step: float | None = None, workspace=None):
     """The ``n_sub`` sub-steps of ``SemiImplicitEuler._substep_loop`` (sub-step ``h``, s) in one
-    kernel call, from the step's forces ``fs`` and controller output ``out``; activation ``act`` and
+    kernel call, from the step's forces ``forces`` and controller output ``out``; activation ``act`` and
     fibre lengths ``lce`` (n_muscles, B) of the step's start. Returns ``((q, qdot, anchor, mode) at
     the step's end, qddot of the last sub-step)``. ``damping_step`` (s): the horizon of the implicit
     damping, ``damping_theta * h`` (default ``h``: backward Euler). ``workspace``: the run's
     ``update.StepWorkspace`` (its model records, sub-step force arrays and zero actuator rows are
     taken instead of new ones)."""
     require()
-    nb = fs.q.shape[1]
-    q, qd = np.array(fs.q, order="C"), np.array(fs.qdot, order="C")
-    anchor, mode = np.array(fs.anchor, order="C"), np.array(fs.mode, order="C")
+    nb = forces.q.shape[1]
+    q, qd = np.array(forces.q, order="C"), np.array(forces.qdot, order="C")
+    anchor, mode = np.array(forces.anchor, order="C"), np.array(forces.mode, order="C")
     if workspace is None:
         torque, damping = actuator_rows(out.torque, nb), actuator_rows(out.damping, nb)
         records, scratch = model_record(model), zeroed_force_arrays(model, nb)
@@ -159,8 +159,8 @@ def mechanics_substeps(model: Model, fs, out, act, lce, h: float, n_sub: int, ac
     qdd = np.empty((10, nb))
     damping_step = h if damping_step is None else damping_step
     _substeps_kernel(int(n_sub), float(h), float(damping_step), q, qd, act, lce, anchor, mode,
-                     np.ascontiguousarray(fs.qdot), torque, damping, continue_torque, plain(records),
-                     plain(force_switches(model, muscles=False)), force_arrays(fs), plain(scratch),
+                     np.ascontiguousarray(forces.qdot), torque, damping, continue_torque, plain(records),
+                     plain(force_switches(model, muscles=False)), force_arrays(forces), plain(scratch),
                      bool(active_set), _NO_TRIG[0], qdd)
     return (q, qd, anchor, mode), qdd
 

@@ -109,7 +109,7 @@ def step_workspace(model: Model, x: np.ndarray) -> StepWorkspace:
                          model=model_record(model))
 
 
-def update_state(model: Model, x, fs, excitation, qdd, dt: float, blocks: dict, decay, out=None) -> np.ndarray:
+def update_state(model: Model, x, forces, excitation, qdd, dt: float, blocks: dict, decay, out=None) -> np.ndarray:
     """Compiled state update of ``integrate.SemiImplicitEuler.step`` (returns the new physical state).
 
     decay: ``exp(-dt / tau_act)`` (n_muscles, B), the activation's factor over the step
@@ -117,11 +117,11 @@ def update_state(model: Model, x, fs, excitation, qdd, dt: float, blocks: dict, 
     out: optional C-contiguous array shaped like ``x`` (not ``x`` itself) to write the new state into."""
     new = np.empty_like(x) if out is None else out
     exc = excitation
-    if not (isinstance(exc, np.ndarray) and exc.shape == fs.force.shape and exc.dtype == np.float64
+    if not (isinstance(exc, np.ndarray) and exc.shape == forces.force.shape and exc.dtype == np.float64
             and exc.flags.c_contiguous):
-        exc = np.ascontiguousarray(np.broadcast_to(np.asarray(excitation, dtype=float), fs.force.shape))
-    k = kernel_forces(fs)
-    _update_kernel(x, qdd, exc, k.fiber_velocity, k.dv_dl, k.anchor, k.mode,
+        exc = np.ascontiguousarray(np.broadcast_to(np.asarray(excitation, dtype=float), forces.force.shape))
+    arrays = kernel_forces(forces)
+    _update_kernel(x, qdd, exc, arrays.fiber_velocity, arrays.dv_dl, arrays.anchor, arrays.mode,
                    decay, float(dt), MIN_EXCITATION, blocks["q"].start, blocks["qdot"].start,
                    blocks["activation"].start, blocks["fiber_length"].start, blocks["anchor"].start,
                    blocks["mode"].start, new)
