@@ -60,9 +60,10 @@ def measure(b: int) -> dict:
 
     n_phys = StateLayout(0).size
     x_phys, x_mem = np.ascontiguousarray(x[:n_phys]), np.ascontiguousarray(x[n_phys:])
+    state = solver.init(m, x_phys, gs.DEFAULT_DT)
 
     def step():
-        solver.step(m, 0.0, x_phys, x_mem, layout, ctrl, gs.DEFAULT_DT)
+        solver.step(m, 0.0, x_phys, x_mem, ctrl, state)
 
     t_rhs = _best(rhs)
     t_step = _best(step)

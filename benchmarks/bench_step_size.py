@@ -31,7 +31,7 @@ def stride_metrics(sol, dt: float, seconds: float, backend: str, settle: float =
     from gaitsim.tuned import walker_from_solutions
 
     model = gs.build_model(batch_size=1)
-    ctrl, x0 = walker_from_solutions(model, sol, dt, backend=backend)
+    ctrl, x0 = walker_from_solutions(model, sol, backend=backend)
     every = max(1, int(round(0.001 / dt)))
     t0 = time.perf_counter()
     res = gs.simulate(model, ctrl, duration=seconds, dt=dt, initial_state=x0, save=gs.SaveEvery(every, ("q", "grf")),

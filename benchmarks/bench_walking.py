@@ -52,7 +52,7 @@ def run(args) -> dict:
     from gaitsim.tuned import walker_from_solutions
 
     model = gs.build_model(batch_size=b)
-    ctrl, x0 = walker_from_solutions(model, sol, dt, backend=backend)
+    ctrl, x0 = walker_from_solutions(model, sol, backend=backend)
     solver = gs.SemiImplicitEuler(backend=backend, **options)
     res = gs.simulate(model, ctrl, duration=0.1, dt=dt, initial_state=x0, save=gs.SaveFinal(), solver=solver)
     if barrier is not None:  # the workers' timed runs start together
@@ -85,7 +85,7 @@ def _rhs_time(model, state, backend: str = "numpy", repeats: int = 20) -> float:
     best = np.inf
     for _ in range(repeats):
         t0 = time.perf_counter()
-        accelerations(model, evaluate_forces(model, *args), dt=2.5e-4)
+        accelerations(model, evaluate_forces(model, *args), damping_step=2.5e-4)
         best = min(best, time.perf_counter() - t0)
     return best
 
@@ -93,11 +93,11 @@ def _rhs_time(model, state, backend: str = "numpy", repeats: int = 20) -> float:
 def sweep_memory(sol, b: int = 256) -> dict:
     """Bytes per walker kept by a sweep: state (physical + controller memory) and SaveSummary results."""
     import gaitsim as gs
-    from gaitsim.tuned import walker_from_solutions
+    from gaitsim.tuned import tuned_dt, walker_from_solutions
 
     model = gs.build_model(batch_size=b)
     ctrl, x0 = walker_from_solutions(model, sol)
-    res = gs.simulate(model, ctrl, duration=0.01, dt=ctrl.dt, initial_state=x0, save=gs.SaveSummary())
+    res = gs.simulate(model, ctrl, duration=0.01, dt=tuned_dt(sol), initial_state=x0, save=gs.SaveSummary())
     state = res.final_state.nbytes / b
     summary = sum(v.nbytes for k, v in res.data.items()) / b
     return {"state_bytes_per_walker": state, "summary_bytes_per_walker": summary,

@@ -25,7 +25,7 @@ def simulate_solutions(sols: list[dict], duration: float, dt: float, backend: st
     ``SemiImplicitEuler`` fields (default: SemiImplicitEuler's; ``main`` passes those the first solution
     was tuned with, ``gaitsim.tuned.solver_options``)."""
     model = gs.build_model(batch_size=len(sols))
-    ctrl, x0 = walker_from_solutions(model, sols, dt, backend=backend)
+    ctrl, x0 = walker_from_solutions(model, sols, backend=backend)
     save = gs.SaveEvery(max(1, int(round(0.002 / dt))), ("q", "qdot", "grf", "muscle_moment", "activation"))
     return model, gs.simulate(model, ctrl, duration=duration, dt=dt, initial_state=x0, save=save,
                               solver=gs.SemiImplicitEuler(backend=backend, **(options or {})))

@@ -28,7 +28,7 @@ def survival(sol: dict, size: float, n: int, duration: float, seed: int = 0, dt:
     at random times in 3-4.5 s; ``overrides``: ``SemiImplicitEuler`` options other than tuned."""
     model = gs.build_model(batch_size=n)
     dt = tuned_dt(sol) if dt is None else dt
-    walker, x0 = walker_from_solutions(model, sol, dt, backend=backend)
+    walker, x0 = walker_from_solutions(model, sol, backend=backend)
     starts = np.random.default_rng(seed).uniform(3.0, 4.5, n)
     ctrl = gs.TrunkPush(walker, force=size, start=starts, duration=0.1)
     res = gs.simulate(model, ctrl, duration=duration, dt=dt, initial_state=x0, save=gs.SaveFinal(),

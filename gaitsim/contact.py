@@ -76,17 +76,17 @@ def contact_defaults(body_weight: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def normal_force(y, vy, radius, cp):
+def normal_force(y, vy, radius, contact):
     """Normal force F_n (N) and its damping coefficient c_n = -dF_n/dvy (N s/m), each (2, 2, B)."""
     pen = radius - y
-    factor = 1.0 - vy / cp.normal_damping_velocity
+    factor = 1.0 - vy / contact.normal_damping_velocity
     active = (pen > 0.0) & (factor > 0.0)
-    fn = np.where(active, cp.normal_stiffness * pen * factor, 0.0)
-    cn = np.where(active, cp.normal_stiffness * pen / cp.normal_damping_velocity, 0.0)
+    fn = np.where(active, contact.normal_stiffness * pen * factor, 0.0)
+    cn = np.where(active, contact.normal_stiffness * pen / contact.normal_damping_velocity, 0.0)
     return fn, cn
 
 
-def friction_force(x, vx, fn, anchor, mode, cp, model: str):
+def friction_force(x, vx, fn, anchor, mode, contact, friction_model: str):
     """Tangential force and the friction state for this step, all (2, 2, B).
 
     Returns ``(F_t (N), c_t = -dF_t/dvx (N s/m), anchor (m), mode)``. With ``stick_slip`` the
@@ -96,27 +96,28 @@ def friction_force(x, vx, fn, anchor, mode, cp, model: str):
     spring force exceeds ``stick_friction F_n`` starts to slip. Modes: 0 air, 1 stick,
     2 slip forward, 3 slip backward.
     """
-    if model == "regularized":
-        v_reg = cp.regularization_velocity
+    if friction_model == "regularized":
+        v_reg = contact.regularization_velocity
         root = np.sqrt(vx * vx + v_reg * v_reg)
-        ft = -cp.slide_friction * fn * vx / root
-        ct = cp.slide_friction * fn * v_reg * v_reg / root**3
+        ft = -contact.slide_friction * fn * vx / root
+        ct = contact.slide_friction * fn * v_reg * v_reg / root**3
         return ft, ct, x, np.where(fn > 0.0, MODE_STICK, MODE_AIR)
     loaded = fn > 0.0
     slip_dir = np.where(mode == MODE_SLIP_FWD, 1.0, np.where(mode == MODE_SLIP_BWD, -1.0, 0.0))
     sliding = loaded & (slip_dir != 0.0)
-    resumes = sliding & ((np.abs(vx) < cp.stick_velocity) | (np.sign(vx) != slip_dir))
+    resumes = sliding & ((np.abs(vx) < contact.stick_velocity) | (np.sign(vx) != slip_dir))
     sliding &= ~resumes
     re_anchor = ~loaded | resumes | (mode == MODE_AIR)
     anchor = np.where(re_anchor, x, anchor)
     dx = x - anchor
-    factor = np.maximum(1.0 + np.sign(dx) * vx / cp.tangential_damping_velocity, 0.0)
-    f_stick = -cp.tangential_stiffness * dx * factor
-    c_stick = np.where(factor > 0.0, cp.tangential_stiffness * np.abs(dx) / cp.tangential_damping_velocity, 0.0)
-    starts = loaded & ~sliding & (np.abs(f_stick) > cp.stick_friction * fn)
+    factor = np.maximum(1.0 + np.sign(dx) * vx / contact.tangential_damping_velocity, 0.0)
+    f_stick = -contact.tangential_stiffness * dx * factor
+    c_stick = np.where(factor > 0.0,
+                       contact.tangential_stiffness * np.abs(dx) / contact.tangential_damping_velocity, 0.0)
+    starts = loaded & ~sliding & (np.abs(f_stick) > contact.stick_friction * fn)
     slipping = sliding | starts
     direction = np.where(starts, np.where(vx >= 0.0, 1.0, -1.0), slip_dir)
-    f_slide = -direction * cp.slide_friction * fn
+    f_slide = -direction * contact.slide_friction * fn
     sticking = loaded & ~slipping
     ft = np.where(sticking, f_stick, np.where(slipping, f_slide, 0.0))
     ct = np.where(sticking, c_stick, 0.0)

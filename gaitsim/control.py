@@ -6,6 +6,10 @@ integrated state so that a batch can be paused and resumed). It returns a
 ``ControlOutput``: muscle excitations, optional generalized forces from test
 actuators (with their damping, treated implicitly), and its new memory.
 
+Before it makes its memory, a controller that counts time in integration steps (delay lines)
+receives the solver's step through ``bind_step(dt)`` (``simulate`` calls the module function
+``bind_step``, which asks wrappers to hand the step on to the controller they wrap).
+
 The walking controllers (reflexes, activation profiles) plug into the same
 interface; their neural delays use ``DelayLine``.
 """
@@ -41,12 +45,25 @@ class ControlOutput:
 
 
 class Controller(Protocol):
+    """What ``simulate`` calls; ``bind_step(dt)`` is optional (controllers that count steps, and
+    wrappers, define it; see ``bind_step``)."""
+
     memory_size: int
 
     def initial_memory(self, model: Model, q: np.ndarray, qdot: np.ndarray) -> np.ndarray:
         """(n_memory, B) memory at t = 0 from batch-last coordinates and rates."""
 
     def __call__(self, t: float, sensors, memory: np.ndarray) -> ControlOutput: ...
+
+
+def bind_step(controller, dt: float) -> None:
+    """Hand the integration step ``dt`` (s) to ``controller``: ``simulate`` does so with the
+    solver's step before it asks for the initial memory. Controllers that count time in steps
+    (``reflex.ReflexController``'s delay lines) and wrappers (which hand it on to the controller
+    they wrap) define ``bind_step(dt)``; for the others this does nothing."""
+    method = getattr(controller, "bind_step", None)
+    if method is not None:
+        method(dt)
 
 
 def _excitation_rows(level, batch: int, name: str) -> np.ndarray:
@@ -162,7 +179,7 @@ class DelayLine:
         return int(round(t / self.dt))
 
 
-__all__ = ["ControlOutput", "Controller", "ConstantExcitation", "PoseHold", "DelayLine", "TrunkPush"]
+__all__ = ["ControlOutput", "Controller", "ConstantExcitation", "PoseHold", "DelayLine", "TrunkPush", "bind_step"]
 
 
 @dataclass
@@ -179,6 +196,10 @@ class TrunkPush:
     start: object = 1.0
     duration: float = 0.1
     memory_size: int = 0
+
+    def bind_step(self, dt: float) -> None:
+        """Hand the integration step (s) on to the wrapped controller."""
+        bind_step(self.controller, dt)
 
     def initial_memory(self, model: Model, q, qdot) -> np.ndarray:
         b = model.batch_size
@@ -199,9 +220,10 @@ class TrunkPush:
         on = (t >= self._t0 - eps) & (t < self._t0 + self.duration - eps)
         fx = np.where(on, self._f, 0.0)
         # torso CoM = pelvis origin + R(theta_p) lumbar + R(theta_t) com; d/dtheta of R o = (-(R o)_y, (R o)_x)
-        cp, sp, ct, st = np.cos(psi[2]), np.sin(psi[2]), np.cos(psi[3]), np.sin(psi[3])
-        ly = sp * self._lumbar[0] + cp * self._lumbar[1]
-        cy = st * self._com[0] + ct * self._com[1]
+        cos_pelvis, sin_pelvis = np.cos(psi[2]), np.sin(psi[2])
+        cos_torso, sin_torso = np.cos(psi[3]), np.sin(psi[3])
+        ly = sin_pelvis * self._lumbar[0] + cos_pelvis * self._lumbar[1]
+        cy = sin_torso * self._com[0] + cos_torso * self._com[1]
         q_abs = np.zeros_like(psi)
         q_abs[0] = fx
         q_abs[2] = -ly * fx
@@ -223,14 +245,17 @@ class ExcitationOffset:
 
     offset: {muscle name: scalar or (B,) array} added to the wrapped controller's excitation, the
     sum clipped to [MIN_EXCITATION, 1]. The offsets are gathered once into an (n_muscles, B) array
-    at ``initial_memory``; memory and everything else are the wrapped controller's (its delay-line
-    step is checked through the ``controller`` attribute, see ``integrate._check_controller_step``).
-    Used by ``impairments`` (``psoas_tone``).
+    at ``initial_memory``; memory and everything else (the integration step too: ``bind_step``)
+    are the wrapped controller's. Used by ``impairments`` (``psoas_tone``).
     """
 
     controller: object
     offset: dict = field(default_factory=dict)
     memory_size: int = 0
+
+    def bind_step(self, dt: float) -> None:
+        """Hand the integration step (s) on to the wrapped controller."""
+        bind_step(self.controller, dt)
 
     def initial_memory(self, model: Model, q, qdot) -> np.ndarray:
         b = model.batch_size

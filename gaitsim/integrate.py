@@ -18,6 +18,12 @@ Scheme: ``SemiImplicitEuler`` (symplectic Euler with implicit damping), per step
 6. contact friction state as returned by step 1; the controller updates its memory (a
    separate array, e.g. its delay lines) in place.
 
+The step size is given once: ``simulate(dt=)`` hands it to ``SemiImplicitEuler.init``, which
+keeps it in the run's ``StepState`` with what the steps reuse (the activation decay, the compiled
+kernels' arrays, the cosines and sines the fibre update leaves for the next force evaluation);
+``step`` takes that state and returns the next one. The controller takes the step from the state
+as well (``control.bind_step``), before it makes its memory.
+
 Multirate option (``mechanics_substeps = n > 1``): steps 2-3 and the contact state run n times
 with the sub-step dt/n; each sub-step after the first re-evaluates the skeleton, contact and joint
 limits at its own state with the muscles' generalized forces held from the step's start (and the
@@ -36,14 +42,15 @@ from __future__ import annotations
 
 import time as _time
 from dataclasses import dataclass, replace
-from functools import lru_cache
-from typing import Callable, NamedTuple
+from typing import Callable
 
 import numpy as np
 
+from . import compiled
+from . import dynamics
 from . import muscles as mus
-from .control import MIN_EXCITATION, ConstantExcitation, Controller
-from .dynamics import accelerations, accelerations_contact_active_set, evaluate_forces, normal_contact_active_set
+from .control import MIN_EXCITATION, ConstantExcitation, Controller, bind_step
+from .dynamics import accelerations_contact_active_set
 from .model import Model, path_geometry
 from .names import N_COORDINATES
 from .results import STATUS_DIVERGED, STATUS_FELL, STATUS_OK, Results, SaveEvery, SaveFinal, SaveSummary
@@ -64,29 +71,38 @@ SOLVER_OPTIONS = ("fiber_iterations", "normal_contact", "mechanics_substeps", "d
 NORMAL_CONTACT = ("explicit", "active_set")
 
 
-class _Backend(NamedTuple):
-    """A backend's step functions; ``update``, ``fiber_newton`` and ``substeps`` are None for numpy
-    (the step does those in numpy itself)."""
+@dataclass(slots=True)
+class StepState:
+    """What the steps of one run share and hand on: made by ``SemiImplicitEuler.init``, taken,
+    updated and returned by ``SemiImplicitEuler.step`` (as a diffrax solver's state).
 
-    forces: Callable
-    solve: Callable
-    active_set: Callable
-    update: Callable | None
-    fiber_newton: Callable | None
-    substeps: Callable | None
-    health: Callable
+    dt: the step (s); the one place a run keeps it (the controller takes it from here,
+    ``control.bind_step``).
+    blocks: {block name: slice} of the physical state (``StateLayout(0).blocks``).
+    activation_decay: ``exp(-dt / tau_act)``, (n_muscles, B): the exact activation step's factor.
+    workspace: the compiled kernels' arrays reused over the run (``compiled.StepWorkspace``); None
+    for numpy, or when the run allocates new arrays at every step.
+    trig: (cos q, sin q), (10, B) each, of the state array ``trig_of``: the compiled fibre update
+    computes them and the next force evaluation takes them when it starts from that very array;
+    None when unknown.
+    turn: which of the workspace's two sets of force arrays the step writes (0 or 1).
+    """
+
+    dt: float
+    blocks: dict
+    activation_decay: np.ndarray
+    workspace: compiled.StepWorkspace | None = None
+    trig: tuple | None = None
+    trig_of: np.ndarray | None = None
+    turn: int = 0
 
 
-@lru_cache(maxsize=None)
-def _backend_functions(backend: str) -> _Backend:
-    """The step functions of a backend, resolved once."""
-    if backend == "numba":
-        from . import compiled
-
-        return _Backend(compiled.evaluate_forces, compiled.accelerations, compiled.normal_contact_active_set,
-                        compiled.update_state, compiled.fiber_newton, compiled.mechanics_substeps,
-                        compiled.walker_health)
-    return _Backend(evaluate_forces, accelerations, normal_contact_active_set, None, None, None, walker_health)
+def _split_state(x: np.ndarray, blocks: dict):
+    """(q, qdot (10, B); activation, fibre length (n_muscles, B); anchor, mode (2, 2, B)) of the
+    physical state ``x`` (n_phys, B), as views."""
+    nb = x.shape[1]
+    return (x[blocks["q"]], x[blocks["qdot"]], x[blocks["activation"]], x[blocks["fiber_length"]],
+            x[blocks["anchor"]].reshape(2, 2, nb), x[blocks["mode"]].reshape(2, 2, nb))
 
 
 def walker_health(new: np.ndarray, qdot_rows: slice, fall_height: float):
@@ -140,7 +156,6 @@ class SemiImplicitEuler:
     time constant under a loaded foot is about 0.05-0.1 ms).
     """
 
-    order: int = 1
     backend: str = "auto"
     fiber_iterations: int = 3
     normal_contact: str = "active_set"
@@ -148,9 +163,7 @@ class SemiImplicitEuler:
     damping_theta: float = 1.0
 
     def __post_init__(self):
-        from .compiled import resolve_backend
-
-        object.__setattr__(self, "backend", resolve_backend(self.backend, "SemiImplicitEuler.backend"))
+        object.__setattr__(self, "backend", compiled.resolve_backend(self.backend, "SemiImplicitEuler.backend"))
         k = self.fiber_iterations
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= MAX_FIBER_ITERATIONS:
             raise ValueError(f"SemiImplicitEuler.fiber_iterations must be an integer in [0, {MAX_FIBER_ITERATIONS}], "
@@ -167,98 +180,115 @@ class SemiImplicitEuler:
         if isinstance(th, bool) or not isinstance(th, (int, float, np.integer, np.floating)) or not low <= th <= high:
             raise ValueError(f"SemiImplicitEuler.damping_theta must be a number in [{low}, {high}], got {th!r}")
 
-    def step(self, model: Model, t: float, x: np.ndarray, memory: np.ndarray, layout: StateLayout, controller,
-             dt: float, carry: dict | None = None):
-        """One step from the physical state x (n_phys, B); the controller may update ``memory`` in place.
+    def init(self, model: Model, x: np.ndarray, dt: float, reuse_arrays: bool = True) -> StepState:
+        """The ``StepState`` of a run of ``model`` with step ``dt`` (s) from the physical state ``x``
+        (n_phys, B). reuse_arrays: the compiled backend writes each step's forces and new state into
+        arrays kept in the state, used in turn (a returned force state and new state are then
+        overwritten two steps later); False allocates new ones at every step."""
+        workspace = None
+        if self.backend == "numba" and reuse_arrays:
+            workspace = compiled.step_workspace(model, x)
+        return StepState(float(dt), StateLayout(0).blocks, mus.activation_decay(dt, model.muscles.tau_act), workspace)
 
-        carry: optional dict kept by the caller across the steps of one run (one model, one dt): the
-        compiled fibre update leaves the cos and sin of the new coordinates there, and the next
-        step's force evaluation takes them when it starts from exactly that state array
-        (``carry["state"] is x``); the compiled backend keeps the activation decay there, and two
-        sets of output arrays that the steps use in turn (``compiled.update.StepBuffers``): with a
-        carry, the returned forces and state are overwritten two steps later."""
-        blk = layout.blocks
-        q, qd = x[blk["q"]], x[blk["qdot"]]
-        act, lce = x[blk["activation"]], x[blk["fiber_length"]]
-        nb = x.shape[1]
-        anchor = x[blk["anchor"]].reshape(2, 2, nb)
-        mode = x[blk["mode"]].reshape(2, 2, nb)
-        be = _backend_functions(self.backend)
-        buffers = None
-        if carry is not None and be.update is not None:  # compiled: output arrays reused over the run
-            buffers = carry.get("buffers")
-            if buffers is None:
-                from .compiled.update import StepBuffers
+    def step(self, model: Model, t: float, x: np.ndarray, memory: np.ndarray, controller, state: StepState):
+        """One step of ``state.dt`` from the physical state x (n_phys, B) at time t (s).
 
-                buffers = carry["buffers"] = StepBuffers(model, x)
-        kw = {}
-        if buffers is not None:
-            kw["outputs"], kw["outputs_zeroed"] = buffers.forces()
-        if carry is not None and carry.get("state") is x:
-            fs = be.forces(model, q, qd, act, lce, anchor, mode, trig=carry["trig"], **kw)
-        else:
-            fs = be.forces(model, q, qd, act, lce, anchor, mode, **kw)
-        out = controller(t, fs, memory)
-        if self.mechanics_substeps > 1:  # multirate: the update's q, qdot and contact rows are then replaced
-            mechanics, qdd = self._substeps(model, fs, out, act, lce, dt, be)
-        else:
-            mechanics, qdd = None, self._accelerations(model, fs, out, dt, be)
-        if be.update is not None:
-            decay = None  # exp(-dt / tau_act): fixed over a run, so taken once per run (carry)
-            if carry is not None:
-                decay = carry.get("activation_decay")
-                if decay is None:
-                    decay = carry["activation_decay"] = np.exp(-dt / model.muscles.tau_act)
-            new = be.update(model, x, fs, out.excitation, qdd, dt, blk, decay,
-                            None if buffers is None else buffers.state(x))
-            if mechanics is not None:  # the sub-stepped coordinates and contact state replace the update's
-                _put_mechanics(new, blk, mechanics)
-            if self.fiber_iterations:
-                trig = be.fiber_newton(model, x, new, fs, dt, blk, self.fiber_iterations)
-                if carry is not None:
-                    carry["state"], carry["trig"] = new, trig
-            return new, fs, out
+        Returns ``(new physical state (n_phys, B), the ForceState at x, the controller's
+        ControlOutput, the StepState for the next step)``. The controller may update ``memory`` in
+        place."""
+        if self.backend == "numba":
+            return self._step_compiled(model, t, x, memory, controller, state)
+        return self._step_numpy(model, t, x, memory, controller, state)
+
+    def _step_numpy(self, model: Model, t: float, x, memory, controller, state: StepState):
+        """``step`` on the numpy reference: forces, controller, accelerations (or the mechanics
+        sub-steps), then the update of the coordinates, activations and fibre lengths."""
+        dt, blocks = state.dt, state.blocks
+        q, qdot, activation, fiber_length, anchor, mode = _split_state(x, blocks)
+        forces = dynamics.evaluate_forces(model, q, qdot, activation, fiber_length, anchor, mode)
+        out = controller(t, forces, memory)
         new = np.empty_like(x)
-        if mechanics is not None:
-            _put_mechanics(new, blk, mechanics)
+        if self.mechanics_substeps > 1:
+            mechanics, _ = self._substep_loop(model, forces, out, activation, fiber_length,
+                                              dt / self.mechanics_substeps, dynamics.evaluate_forces,
+                                              dynamics.accelerations, dynamics.normal_contact_active_set)
+            _put_mechanics(new, blocks, mechanics)
         else:
-            qd_new = qd + dt * qdd
-            new[blk["qdot"]] = qd_new
-            new[blk["q"]] = q + dt * qd_new
-            new[blk["anchor"]] = fs.anchor.reshape(4, nb)
-            new[blk["mode"]] = fs.mode.reshape(4, nb)
+            qdd = self._accelerations(model, forces, out.torque, out.damping, dt, dynamics.accelerations,
+                                      dynamics.normal_contact_active_set)
+            qdot_new = qdot + dt * qdd
+            _put_mechanics(new, blocks, (q + dt * qdot_new, qdot_new, forces.anchor, forces.mode))
         u = np.clip(out.excitation, MIN_EXCITATION, 1.0)
-        new[blk["activation"]] = mus.activation_step(act, u, dt, model.muscles.tau_act)
-        stiff = np.minimum(fs.dv_dl, 0.0)
-        new[blk["fiber_length"]] = lce + dt * fs.fiber_velocity / (1.0 - dt * stiff)
+        new[blocks["activation"]] = mus.activation_step(activation, u, dt, model.muscles.tau_act,
+                                                        state.activation_decay)
+        stiff = np.minimum(forces.dv_dl, 0.0)
+        new[blocks["fiber_length"]] = fiber_length + dt * forces.fiber_velocity / (1.0 - dt * stiff)
         if self.fiber_iterations:
-            new[blk["fiber_length"]] = backward_euler_fibers(model, lce, new[blk["q"]], new[blk["activation"]],
-                                                             new[blk["fiber_length"]], dt, self.fiber_iterations, fs.fl)
-        return new, fs, out
+            new[blocks["fiber_length"]] = backward_euler_fibers(
+                model, fiber_length, new[blocks["q"]], new[blocks["activation"]], new[blocks["fiber_length"]], dt,
+                self.fiber_iterations, forces.fl)
+        return new, forces, out, state
 
-    def _accelerations(self, model: Model, fs, out, dt: float, be: _Backend):
-        """qddot over a (sub-)step dt with the chosen normal-contact treatment, the damping forces
-        at the speeds ``damping_theta * dt`` into it."""
-        h = self.damping_theta * dt
+    def _step_compiled(self, model: Model, t: float, x, memory, controller, state: StepState):
+        """``step`` on the compiled kernels (``gaitsim.compiled``), the same recipe as
+        ``_step_numpy``: forces, controller, accelerations (or the mechanics sub-steps in one kernel
+        call), the state update, the Newton fibre update."""
+        dt, blocks, workspace = state.dt, state.blocks, state.workspace
+        q, qdot, activation, fiber_length, anchor, mode = _split_state(x, blocks)
+        trig = state.trig if state.trig_of is x else None
+        outputs = None if workspace is None else workspace.forces[state.turn]
+        forces = compiled.evaluate_forces(model, q, qdot, activation, fiber_length, anchor, mode, trig=trig,
+                                          outputs=outputs, outputs_zeroed=outputs is not None,
+                                          records=None if workspace is None else workspace.model)
+        out = controller(t, forces, memory)
+        mechanics = None
+        if self.mechanics_substeps > 1:  # the update's q, qdot and contact rows are then replaced
+            h = dt / self.mechanics_substeps
+            mechanics, qdd = compiled.mechanics_substeps(model, forces, out, activation, fiber_length, h,
+                                                         self.mechanics_substeps, self.normal_contact == "active_set",
+                                                         self.damping_theta * h, workspace)
+        else:
+            torque, damping = out.torque, out.damping
+            if workspace is not None:
+                torque, damping = workspace.actuator_rows(torque), workspace.actuator_rows(damping)
+            qdd = self._accelerations(model, forces, torque, damping, dt, compiled.accelerations,
+                                      compiled.normal_contact_active_set)
+        new = compiled.update_state(model, x, forces, out.excitation, qdd, dt, blocks, state.activation_decay,
+                                    None if workspace is None else workspace.new_state_array(x))
+        if mechanics is not None:
+            _put_mechanics(new, blocks, mechanics)
+        trig = None
+        if self.fiber_iterations:
+            trig = compiled.fiber_newton(model, x, new, forces, dt, blocks, self.fiber_iterations,
+                                         None if workspace is None else workspace.model)
+        state.trig, state.trig_of, state.turn = trig, None if trig is None else new, 1 - state.turn
+        return new, forces, out, state
+
+    def _accelerations(self, model: Model, forces, torque, damping, h: float, solve: Callable, active_set: Callable):
+        """qddot (10, B) over a (sub-)step h (s) with the chosen normal-contact treatment, the
+        damping forces at the speeds ``damping_theta * h`` into it. torque, damping: the actuators'
+        (10, B) or None. solve, active_set: ``accelerations`` and ``normal_contact_active_set`` of
+        the backend (``gaitsim.dynamics`` or ``gaitsim.compiled``)."""
+        damping_step = self.damping_theta * h
         if self.normal_contact == "active_set":
-            return accelerations_contact_active_set(model, fs, out.torque, out.damping, h, be.solve, be.active_set)
-        return be.solve(model, fs, out.torque, out.damping, h)
+            return accelerations_contact_active_set(model, forces, torque, damping, damping_step, solve, active_set)
+        return solve(model, forces, torque, damping, damping_step)
 
-    def _substeps(self, model: Model, fs, out, act, lce, dt: float, be: _Backend):
-        """((q, qdot, anchor, mode) at the end of a step of ``mechanics_substeps`` sub-steps of the
-        skeleton and contact, the last sub-step's qddot); ``fs``: the forces at the step's start."""
-        h = dt / self.mechanics_substeps
-        if be.substeps is not None:  # compiled: all sub-steps in one kernel call, the same arithmetic
-            return be.substeps(model, fs, out, act, lce, h, self.mechanics_substeps,
-                               self.normal_contact == "active_set", self.damping_theta * h)
-        qdd = self._accelerations(model, fs, out, h, be)  # the first sub-step, with the step's forces
-        qd = fs.qdot + h * qdd
-        q = fs.q + h * qd
-        anchor, mode = fs.anchor, fs.mode
+    def _substep_loop(self, model: Model, forces, out, activation, fiber_length, h: float, evaluate: Callable,
+                      solve: Callable, active_set: Callable):
+        """The ``mechanics_substeps`` sub-steps h (s) of the skeleton and contact as a loop of force
+        evaluations and solves (``evaluate``, ``solve``, ``active_set``: a backend's functions):
+        ``((q, qdot, anchor, mode) at the step's end, the last sub-step's qddot)``; ``forces``: the
+        forces at the step's start, ``out`` the controller's output there."""
+        qdd = self._accelerations(model, forces, out.torque, out.damping, h, solve, active_set)  # the step's forces
+        qd = forces.qdot + h * qdd
+        q = forces.q + h * qd
+        anchor, mode = forces.anchor, forces.mode
         for _ in range(1, self.mechanics_substeps):
-            sub = be.forces(model, q, qd, act, lce, anchor, mode, muscles=False)
-            sub.muscle_moment[...] = fs.muscle_moment  # muscles held over the step (in place: padded rows too)
-            qdd = self._accelerations(model, sub, _continued(out, qd - fs.qdot), h, be)
+            sub = evaluate(model, q, qd, activation, fiber_length, anchor, mode, muscles=False)
+            sub.muscle_moment[...] = forces.muscle_moment  # muscles held over the step (in place: padded rows too)
+            held = _continued(out, qd - forces.qdot)
+            qdd = self._accelerations(model, sub, held.torque, held.damping, h, solve, active_set)
             qd = qd + h * qdd
             q = q + h * qd
             anchor, mode = sub.anchor, sub.mode
@@ -275,14 +305,14 @@ def _continued(out, dqd):
     return replace(out, torque=out.torque - out.damping * dqd)
 
 
-def _put_mechanics(new: np.ndarray, blk: dict, mechanics) -> None:
-    """Write sub-stepped (q, qdot, anchor, mode) into the new state ``new`` (n_phys, B) in place."""
-    q, qd, anchor, mode = mechanics
+def _put_mechanics(new: np.ndarray, blocks: dict, mechanics) -> None:
+    """Write (q, qdot (10, B), anchor, mode (2, 2, B)) into the new state ``new`` (n_phys, B) in place."""
+    q, qdot, anchor, mode = mechanics
     nb = new.shape[1]
-    new[blk["q"]] = q
-    new[blk["qdot"]] = qd
-    new[blk["anchor"]] = anchor.reshape(4, nb)
-    new[blk["mode"]] = mode.reshape(4, nb)
+    new[blocks["q"]] = q
+    new[blocks["qdot"]] = qdot
+    new[blocks["anchor"]] = anchor.reshape(4, nb)
+    new[blocks["mode"]] = mode.reshape(4, nb)
 
 
 def backward_euler_fibers(model: Model, l_old, q_new, act_new, l_guess, dt: float, iterations: int, fl_old):
@@ -296,11 +326,11 @@ def backward_euler_fibers(model: Model, l_old, q_new, act_new, l_guess, dt: floa
     of calling exp, which was 2/3 of an iteration's cost in the compiled backend.
     """
     l_mtu, _ = path_geometry(model.paths, q_new)
-    mp = model.muscles
-    fl_ref = (fl_old, mus.force_length_exponent(l_old * mp.inv_l_opt))
+    muscles = model.muscles
+    fl_ref = (fl_old, mus.force_length_exponent(l_old * muscles.inv_l_opt))
     lce = l_guess
     for _ in range(iterations):  # Newton iterations, each over the whole (n_muscles, B) array
-        _, v, dv_dl, _, _ = mus.fiber_dynamics(lce, act_new, l_mtu, mp, fl_ref)
+        _, v, dv_dl, _, _ = mus.fiber_dynamics(lce, act_new, l_mtu, muscles, fl_ref)
         lce = lce - (lce - l_old - dt * v) / (1.0 - dt * np.minimum(dv_dl, 0.0))
     return lce
 
@@ -316,16 +346,6 @@ def _check_inputs(model: Model, duration: float, dt: float, x0: np.ndarray, layo
         raise ValueError("initial_state: values must be finite")
     if not np.isfinite(fall_height):
         raise ValueError("fall_height must be finite (m)")
-
-
-def _check_controller_step(controller, dt: float) -> None:
-    """A controller with delay lines counts them in steps of its own ``dt`` (s); it must be this one."""
-    inner = getattr(controller, "controller", controller)  # a wrapper (TrunkPush) runs the inner one
-    step = getattr(inner, "dt", None)
-    if step is not None and not np.isclose(step, dt, rtol=1e-9, atol=0.0):
-        raise ValueError(f"dt: the controller's delay lines count steps of {type(inner).__name__}.dt = {step} s, "
-                         f"but simulate got dt = {dt} s; build the controller with the same step "
-                         f"(tuned walkers: gaitsim.tuned.tuned_dt)")
 
 
 def simulate(
@@ -346,7 +366,8 @@ def simulate(
 
     model: from ``build_model`` (B walkers). controller: default ``ConstantExcitation(0.01)``.
     initial_state: (B, n_state) from ``state.initial_state`` (default: upright, feet 1 cm above
-    the ground). dt: step (s). save: ``SaveEvery(k, fields)``, ``SaveSummary(fields)`` or ``SaveFinal()``.
+    the ground). dt: the step (s): the solver keeps it in its ``StepState`` and hands it to the
+    controller (``control.bind_step``). save: ``SaveEvery(k, fields)``, ``SaveSummary(fields)`` or ``SaveFinal()``.
     fall_height: a walker whose pelvis_ty drops below this (m) is flagged "fell" and frozen.
     progress: optional callable ``progress(t_done, t_total)`` called about 100 times.
     stop_when_all_failed: end early once every walker has fallen or diverged (saves time in
@@ -365,20 +386,20 @@ def simulate(
     n_mem = x0.shape[1] - StateLayout(0).size if x0.ndim == 2 else 0
     layout = StateLayout(max(n_mem, 0))
     _check_inputs(model, duration, dt, x0, layout, fall_height)
-    _check_controller_step(controller, dt)
     b = model.batch_size
     x = np.ascontiguousarray(x0.T)
-    blk = layout.blocks
-    memory = controller.initial_memory(model, x[blk["q"]], x[blk["qdot"]])
+    n_phys = StateLayout(0).size
+    state = solver.init(model, x[:n_phys], dt)  # the run's step state; dt lives there from here on
+    bind_step(controller, state.dt)  # the controller's delay lines count steps of the solver's dt
+    blocks = layout.blocks
+    memory = controller.initial_memory(model, x[blocks["q"]], x[blocks["qdot"]])
     if memory.shape[0] != layout.n_memory:
         if layout.n_memory == 0:  # the state carries no memory yet: append the controller's
             layout = StateLayout(memory.shape[0])
             x = np.concatenate([x, memory], axis=0)
-            blk = layout.blocks
         else:
             raise ValueError(f"initial_state carries {layout.n_memory} memory slots, the controller needs "
                              f"{memory.shape[0]}")
-    n_phys = StateLayout(0).size
     mem = np.ascontiguousarray(x[n_phys:])  # controller memory, updated in place by the controller
     x = np.ascontiguousarray(x[:n_phys])
     n_steps = int(round(duration / dt))
@@ -391,16 +412,15 @@ def simulate(
     started = _time.perf_counter()
     all_alive = np.ones(b, dtype=bool)
     any_failed = False  # until a walker fails, the per-step bookkeeping is one check
-    carry: dict = {}  # what one step hands to the next (SemiImplicitEuler.step)
-    health = _backend_functions(getattr(solver, "backend", "numpy")).health  # (finite, bad) per walker
+    health = compiled.walker_health if solver.backend == "numba" else walker_health  # (finite, bad) per walker
     try:
         for n in range(n_steps):
-            new, fs, out = solver.step(model, t, x, mem, layout, controller, dt, carry)
+            new, forces, out, state = solver.step(model, t, x, mem, controller, state)
             if out.memory is not None and out.memory is not mem:
                 mem = out.memory
-            recorder.record(n, t, x, fs, out, (status == STATUS_OK) if any_failed else all_alive)
+            recorder.record(n, t, x, forces, out, (status == STATUS_OK) if any_failed else all_alive)
             t_new = t0 + (n + 1) * dt
-            finite, bad = health(new, blk["qdot"], fall_height)
+            finite, bad = health(new, state.blocks["qdot"], fall_height)
             if any_failed or bad.any():
                 alive = status == STATUS_OK
                 newly_bad = alive & bad
@@ -434,6 +454,7 @@ __all__ = [
     "SaveFinal",
     "SaveSummary",
     "SemiImplicitEuler",
+    "StepState",
     "backward_euler_fibers",
     "simulate",
 ]

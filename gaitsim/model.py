@@ -5,7 +5,7 @@
     m = build_model(batch_size=3,
                     body_mass=[60.0, 75.0, 90.0],
                     scale={"muscle.tendon_slack_length.soleus_*": 0.9},
-                    set={"contact.slide_friction": 0.6})
+                    parameters={"contact.slide_friction": 0.6})
 
 ``Model.params`` keeps the batch-first table (what users read and override); the other
 fields hold the same numbers batch-last, ``(n_elements, B)``, for the hot path.
@@ -13,6 +13,7 @@ fields hold the same numbers batch-last, ``(n_elements, B)``, for the hot path.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -231,28 +232,37 @@ def build_model(
     *,
     body_mass=75.0,
     height=1.75,
-    set: Mapping[str, object] | None = None,
+    parameters: Mapping[str, object] | None = None,
     scale: Mapping[str, object] | None = None,
     muscles: bool = True,
     contact: bool = True,
     joint_limits: bool = True,
     friction: str = "stick_slip",
+    **renamed,
 ) -> Model:
     """Build a batch of walkers.
 
     batch_size: number of walkers B (inferred from per-walker inputs if omitted).
     body_mass (kg), height (m): scalars or (B,) arrays; defaults 75 kg, 1.75 m.
-    set / scale: ``{"group.field[.element-glob]": value}``; ``scale`` multiplies the default,
-    ``set`` replaces it (applied after ``scale``). Values broadcast over walkers/elements.
+    parameters / scale: ``{"group.field[.element-glob]": value}``; ``scale`` multiplies the
+    default, ``parameters`` replaces it (applied after ``scale``). Values broadcast over
+    walkers/elements. (``set=``, the former name of ``parameters``, still works and warns.)
     muscles, contact, joint_limits: switch those force elements off (e.g. for energy tests).
     friction: ``"stick_slip"`` (default) or ``"regularized"``.
     Raises ``ValueError`` naming the field and the allowed range on bad input.
     """
-    set = dict(set or {})
+    if "set" in renamed:
+        if parameters is not None:
+            raise TypeError("build_model: give parameters= only (set= is its former name)")
+        warnings.warn("build_model(set=...) is deprecated; use parameters=...", DeprecationWarning, stacklevel=2)
+        parameters = renamed.pop("set")
+    if renamed:
+        raise TypeError(f"build_model() got unexpected keyword arguments {sorted(renamed)}")
+    parameters = dict(parameters or {})
     scale = dict(scale or {})
     if friction not in contact_module.FRICTION_MODELS:
         raise ValueError(f"friction must be one of {contact_module.FRICTION_MODELS}, got {friction!r}")
-    b = _infer_batch(batch_size, body_mass, height, {**set, **scale})
+    b = _infer_batch(batch_size, body_mass, height, {**parameters, **scale})
     subject = {}
     for key, v in (("subject.body_mass", body_mass), ("subject.height", height)):
         a = np.asarray(v, dtype=float)
@@ -273,7 +283,7 @@ def build_model(
     for k in list(values):
         values[k] = np.broadcast_to(values[k], (b,) + np.shape(values[k])[1:]).copy()
     apply_changes(ALL_SPECS, values, scale, mode="scale")
-    apply_changes(ALL_SPECS, values, set, mode="set")
+    apply_changes(ALL_SPECS, values, parameters, mode="set")
     table = ParamTable(ALL_SPECS, values)
     _check_consistency(table)
     return _assemble(table, ModelOptions(muscles, contact, joint_limits, friction))

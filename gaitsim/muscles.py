@@ -96,9 +96,9 @@ def velocity_from_force_ratio(f_v):
     its derivative.
     """
     f = np.asarray(f_v, dtype=float)
-    fs = np.minimum(f, 1.0)
-    inv_short = 1.0 / (FV_K * fs + 1.0)
-    v_short = (fs - 1.0) * inv_short
+    f_short = np.minimum(f, 1.0)
+    inv_short = 1.0 / (FV_K * f_short + 1.0)
+    v_short = (f_short - 1.0) * inv_short
     dv_short = (1.0 + FV_K) * (inv_short * inv_short)
     fl = np.clip(f, 1.0, _F_SWITCH)
     den = (FV_N - 1.0) - FV_ECC_SHAPE * FV_K * (fl - FV_N)
@@ -143,21 +143,21 @@ def buffer_force(l_norm, f_max):
     return f_max * x * x, 2.0 * f_max * x * INV_HALF_FL_WIDTH
 
 
-def fiber_dynamics(l_ce, act, l_mtu, mp, fl_ref=None):
+def fiber_dynamics(l_ce, act, l_mtu, muscles, fl_ref=None):
     """Tendon force, CE velocity and d(v_ce)/d(l_ce) for all muscles.
 
     l_ce, act, l_mtu: (n_muscles, B) fiber length (m), activation (-), path length (m).
-    mp: ``MuscleArrays`` (batch-last parameter arrays).
+    muscles: ``MuscleArrays`` (batch-last parameter arrays).
     fl_ref: optional ``(f_L, exponent)`` known at nearby fibre lengths (e.g. the start of a step);
     f_L is then carried from it, ``f_L = f_L_ref exp_near(exponent - exponent_ref)``, instead of
     a libm exp (same value to about 1e-15 for the changes within a step; see ``exp_near``).
     Returns (F_se (N), v_ce (m/s), dv_dl (1/s), f_l, l_norm), each (n_muscles, B).
     """
-    l_norm = l_ce * mp.inv_l_opt
-    f_se, k_se = _tendon_force(l_mtu - l_ce, mp.l_slack, mp.inv_l_slack, mp.inv_ref_strain, mp.f_max,
-                               mp.tendon_stiffness)
-    f_pe, dpe = parallel_force(l_norm, mp.f_max, mp.pe_factor)
-    f_be, dbe = buffer_force(l_norm, mp.f_max)
+    l_norm = l_ce * muscles.inv_l_opt
+    f_se, k_se = _tendon_force(l_mtu - l_ce, muscles.l_slack, muscles.inv_l_slack, muscles.inv_ref_strain,
+                               muscles.f_max, muscles.tendon_stiffness)
+    f_pe, dpe = parallel_force(l_norm, muscles.f_max, muscles.pe_factor)
+    f_be, dbe = buffer_force(l_norm, muscles.f_max)
     x = (l_norm - 1.0) * INV_FL_WIDTH
     x_abs = x * np.abs(x)  # x |x| (products, not a float power: several times faster)
     if fl_ref is None:
@@ -166,33 +166,33 @@ def fiber_dynamics(l_ce, act, l_mtu, mp, fl_ref=None):
         f_l = fl_ref[0] * exp_near(FL_C * (x_abs * x) - fl_ref[1])
     dfl = f_l * (3.0 * FL_C / FL_WIDTH) * x_abs  # d f_L / d l~
     num = f_se + f_be
-    den = act * mp.f_max * f_l + f_pe + _DEN_EPS * mp.f_max
+    den = act * muscles.f_max * f_l + f_pe + _DEN_EPS * muscles.f_max
     inv_den = 1.0 / den
     ratio = num * inv_den
     v_norm, dv_dratio = velocity_from_force_ratio(ratio)
     # d(num)/d l_ce and d(den)/d l_ce (l_se = l_mtu - l_ce)
-    dnum = -k_se + dbe * mp.inv_l_opt
-    dden = (act * mp.f_max * dfl + dpe) * mp.inv_l_opt
+    dnum = -k_se + dbe * muscles.inv_l_opt
+    dden = (act * muscles.f_max * dfl + dpe) * muscles.inv_l_opt
     dratio = (dnum * den - num * dden) * (inv_den * inv_den)
-    scale = mp.v_max * mp.l_opt
+    scale = muscles.v_max * muscles.l_opt
     return f_se, v_norm * scale, dv_dratio * dratio * scale, f_l, l_norm
 
 
-def equilibrium_fiber_length(l_mtu, act, mp, iterations: int = 60):
+def equilibrium_fiber_length(l_mtu, act, muscles, iterations: int = 60):
     """Fiber length (m) at static equilibrium (v_ce = 0) for given path lengths and activations.
 
     Vectorized bisection on F_se(l_mtu - l) - (a f_L F_max + F_PE - F_BE) = 0 over
     l in (0.05 l_opt, l_mtu - l_slack]; used for initial states.
     """
-    lo = np.broadcast_to(0.05 * mp.l_opt, l_mtu.shape).copy()
-    hi = np.maximum(l_mtu - mp.l_slack, lo + 1e-9)
+    lo = np.broadcast_to(0.05 * muscles.l_opt, l_mtu.shape).copy()
+    hi = np.maximum(l_mtu - muscles.l_slack, lo + 1e-9)
 
     def excess(l):
-        ln = l / mp.l_opt
-        f_se, _ = tendon_force(l_mtu - l, mp.l_slack, mp.f_max, mp.ref_strain)
-        f_pe, _ = parallel_force(ln, mp.f_max, mp.pe_factor)
-        f_be, _ = buffer_force(ln, mp.f_max)
-        return f_se + f_be - (act * mp.f_max * force_length(ln) + f_pe + _DEN_EPS * mp.f_max)
+        ln = l / muscles.l_opt
+        f_se, _ = tendon_force(l_mtu - l, muscles.l_slack, muscles.f_max, muscles.ref_strain)
+        f_pe, _ = parallel_force(ln, muscles.f_max, muscles.pe_factor)
+        f_be, _ = buffer_force(ln, muscles.f_max)
+        return f_se + f_be - (act * muscles.f_max * force_length(ln) + f_pe + _DEN_EPS * muscles.f_max)
 
     for _ in range(iterations):  # iterations of one vectorized bisection, not a loop over muscles
         mid = 0.5 * (lo + hi)
@@ -202,17 +202,25 @@ def equilibrium_fiber_length(l_mtu, act, mp, iterations: int = 60):
     return 0.5 * (lo + hi)
 
 
-def activation_step(act, excitation, dt, tau):
-    """Exact update of da/dt = (u - a)/tau over dt for constant excitation u (dimensionless)."""
-    decay = np.exp(-dt / tau)
+def activation_decay(dt, tau):
+    """exp(-dt / tau): the factor by which the distance of the activation from a constant
+    excitation shrinks over a step dt (s); tau (s), e.g. ``MuscleArrays.tau_act`` (n_muscles, B)."""
+    return np.exp(-dt / tau)
+
+
+def activation_step(act, excitation, dt, tau, decay=None):
+    """Exact update of da/dt = (u - a)/tau over dt for constant excitation u (dimensionless).
+    decay: ``activation_decay(dt, tau)`` when known (a run keeps it)."""
+    if decay is None:
+        decay = activation_decay(dt, tau)
     return excitation + (act - excitation) * decay
 
 
-def path_lengths_and_arms(q_pair, cos_q, sin_q, pp):
+def path_lengths_and_arms(q_pair, cos_q, sin_q, paths):
     """Per muscle-coordinate pair: path-length contribution (m) and moment arm (m).
 
     q_pair, cos_q, sin_q: (P, B) coordinate value of each pair (rad) and its cosine and sine.
-    pp: ``PathArrays``. The moment arm is ``r(q) = r0 cos(q - q_max)`` (cosine pairs) or ``r0``
+    paths: ``PathArrays``. The moment arm is ``r(q) = r0 cos(q - q_max)`` (cosine pairs) or ``r0``
     (constant pairs), signed so that a positive arm gives a positive generalized force, and the
     path length is its exact integral, ``l = l_ref - int_{q_ref}^{q} r dq`` (virtual work:
     r = -dl/dq). With the angle-difference identities and the constants of ``PathArrays.build``:
@@ -220,6 +228,6 @@ def path_lengths_and_arms(q_pair, cos_q, sin_q, pp):
         r  = arm_cos cos q + arm_sin sin q + arm_const
         dl = -(arm_cos sin q - arm_sin cos q + arm_const q) + length_const
     """
-    arm = pp.arm_cos * cos_q + pp.arm_sin * sin_q + pp.arm_const
-    dl = pp.length_const - (pp.arm_cos * sin_q - pp.arm_sin * cos_q + pp.arm_const * q_pair)
+    arm = paths.arm_cos * cos_q + paths.arm_sin * sin_q + paths.arm_const
+    dl = paths.length_const - (paths.arm_cos * sin_q - paths.arm_sin * cos_q + paths.arm_const * q_pair)
     return dl, arm

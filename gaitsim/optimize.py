@@ -194,7 +194,7 @@ def evaluate_walkers(model, gains: dict, start: dict, objective: Objective, mode
     out = None
     for dt in (objective.dt, *objective.also_dt):
         every = max(1, round(objective.sample_every * objective.dt / dt))
-        ctrl = ReflexController(gains=gains, mode=mode, dt=dt, backend=objective.backend)
+        ctrl = ReflexController(gains=gains, mode=mode, backend=objective.backend)  # steps: simulate's dt
         if wrap is not None:
             ctrl = wrap(ctrl)
         res = simulate(model, ctrl, duration=objective.duration, dt=dt, initial_state=x0,

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import analysis
-from .control import MIN_EXCITATION, ControlOutput
+from .control import MIN_EXCITATION, ControlOutput, bind_step
 from .model import Model
 from .names import LEG_MUSCLES, MUSCLES, N_MUSCLES
 
@@ -117,6 +117,10 @@ class CombinedController:
     reflex: object
     profile: ProfileController
     memory_size: int = 0
+
+    def bind_step(self, dt: float) -> None:
+        """Hand the integration step (s) on to the reflex controller."""
+        bind_step(self.reflex, dt)
 
     def initial_memory(self, model: Model, q, qdot) -> np.ndarray:
         mem = self.reflex.initial_memory(model, q, qdot)

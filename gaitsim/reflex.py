@@ -47,17 +47,18 @@ suppresses the flicker of stance detection when a foot touches lightly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .control import MIN_EXCITATION, ControlOutput, DelayLine
 from .model import Model
 from .names import COORDINATES, LEG_MUSCLES, N_MUSCLES
+from .reflex_gains import ReflexGains
 
 _LM = {m: i for i, m in enumerate(LEG_MUSCLES)}
 N_LEG_MUSCLES = len(LEG_MUSCLES)
-ES, ABS = N_MUSCLES - 2, N_MUSCLES - 1
+ERECTOR_SPINAE, ABDOMINALS = N_MUSCLES - 2, N_MUSCLES - 1  # rows of the trunk muscles in names.MUSCLES
 _KNEE = (COORDINATES.index("knee_angle_r"), COORDINATES.index("knee_angle_l"))
 _LUMBAR = COORDINATES.index("lumbar")
 MODES = ("geyer_herr", "trunk_initiated")
@@ -71,70 +72,21 @@ def _pos(x):
 
 
 @dataclass
-class ReflexGains:
-    """Controller gains (dimensionless unless stated). Defaults: Geyer & Herr 2010 as ported by
-    SCONE/CMU (the paper's values); gaitsim extensions start from
-    documented guesses and are meant to be tuned (``optimize``)."""
-
-    S0: float = 0.01  # pre-stimulation [GH]
-    G_SOL: float = 1.2  # per F_max [GH]
-    G_TA: float = 1.1  # per l_opt [GH]
-    l_off_TA: float = 0.71  # l_opt [GH]
-    G_SOLTA: float = 0.3  # [GH]
-    G_GAS: float = 1.1  # [GH]
-    S0_VAS: float = 0.09  # [GH]
-    G_VAS: float = 1.15  # [GH]
-    k_phi: float = 2.0  # 1/rad [GH]
-    knee_off: float = -0.17  # rad (phi_k,off = 2.97 rad inner angle) [GH]
-    k_bw: float = 1.2  # 1/BW [CMU]
-    dS: float = 0.25  # double-support transfer [GH]
-    kp: float = 1.91  # 1/rad [GH]
-    kd: float = 0.25  # s/rad [GH]
-    S0_BAL: float = 0.05  # [GH]
-    theta_ref: float = 0.105  # rad, trunk lean reference [GH]
-    G_HFL: float = 0.35  # [GH]
-    l_off_HFL: float = 0.60  # [GH]
-    k_lean: float = 1.15  # 1/rad [GH]
-    G_HAMHFL: float = 4.0  # [GH]
-    l_off_HAM: float = 0.85  # [GH]
-    G_HAM: float = 0.65  # [GH]
-    G_GLU: float = 0.4  # [GH]
-    G_RF: float = 0.1  # s/rad, swing knee-flexion damping (gaitsim guess after Song & Geyer 2015 M8)
-    calf_stretch_gain: float = 0.5  # per l_opt beyond l_off_CS (gaitsim guess, to be tuned)
-    l_off_CS: float = 1.0  # l_opt
-    calf_stretch_velocity_gain: float = 0.2  # per v_max lengthening (gaitsim guess)
-    S0_L: float = 0.02  # lumbar pre-stimulation (gaitsim guess)
-    kp_L: float = 2.0  # 1/rad (gaitsim guess, scaled like kp)
-    kd_L: float = 0.3  # s/rad (gaitsim guess)
-    kq_L: float = 1.0  # 1/rad, lumbar angle term (gaitsim guess)
-    lumbar_ref: float = 0.0  # rad of lumbar flexion held (gaitsim guess)
-    k_trunk: float = 1.0  # 1/rad, trunk-lean drive of the swing hip flexors (trunk_initiated)
-    G_sway: float = 5.0  # 1/m, sway drive of the hip flexors in pre-swing (trunk_initiated)
-    sway_threshold: float = 0.15  # m, pelvis ahead of the stance foot that triggers pre-swing
-    transfer_load: float = 0.3  # BW on the other leg required for pre-swing
-    stance_on: float = 0.1  # BW [SC stance_load_threshold 0.1]
-    stance_off: float = 0.02  # BW (hysteresis, gaitsim choice)
-    pre_swing_calf_keep: float = 0.0  # fraction of calf F+ kept in pre-swing (trunk_initiated; gaitsim choice)
-
-    @classmethod
-    def names(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in fields(cls))
-
-
-@dataclass
 class ReflexController:
     """Batched reflex controller (see module docstring).
 
     gains: ``ReflexGains`` or a {name: scalar or (B,) array} dict overriding the defaults.
-    mode: ``"geyer_herr"`` or ``"trunk_initiated"``. dt: the integration step (s); it sets the
-    delay-line lengths and must equal the step passed to ``simulate``. backend: ``"auto"`` (default:
-    numba when it imports, else numpy; the field then holds the backend chosen), ``"numpy"``
-    (reference) or ``"numba"`` (``gaitsim.compiled.reflex_excitation``, the same law compiled).
+    mode: ``"geyer_herr"`` or ``"trunk_initiated"``. backend: ``"auto"`` (default: numba when it
+    imports, else numpy; the field then holds the backend chosen), ``"numpy"`` (reference) or
+    ``"numba"`` (``gaitsim.compiled.reflex_excitation``, the same law compiled).
+    The delay lines count integration steps: ``simulate`` hands the controller its solver's step
+    (``bind_step``) before the initial memory. dt: None (default) takes that step; a step (s)
+    given here binds the controller to it at once, and a solver with another step is refused.
     """
 
     gains: object = None
     mode: str = "trunk_initiated"
-    dt: float = 2.5e-4
+    dt: float | None = None
     backend: str = "auto"
     memory_size: int = field(default=0, init=False)
 
@@ -165,9 +117,27 @@ class ReflexController:
             from .compiled import reflex_excitation
 
             self._compiled = reflex_excitation
-        self.line = DelayLine([d for _, d in self.SIGNALS], self.dt)
-        self.memory_size = self.line.size + self.N_PHASE
         self._row = {name: i for i, (name, _) in enumerate(self.SIGNALS)}
+        self.line = None  # the delay line, made by bind_step
+        if self.dt is not None:
+            self.bind_step(self.dt)
+
+    def bind_step(self, dt: float) -> None:
+        """Take the integration step ``dt`` (s) the delay lines count in (``simulate`` hands over its
+        solver's step; see ``control.bind_step``). A controller built with ``dt`` takes only that step."""
+        if self.dt is not None:
+            if not np.isclose(self.dt, dt, rtol=1e-9, atol=0.0):
+                raise ValueError(f"dt: the controller's delay lines count steps of ReflexController.dt = {self.dt} s, "
+                                 f"but the solver steps dt = {dt} s; build the controller without dt (it then takes "
+                                 f"the solver's step)")
+            dt = self.dt
+        self.line = DelayLine([d for _, d in self.SIGNALS], dt)
+        self.memory_size = self.line.size + self.N_PHASE
+
+    @property
+    def step_size(self) -> float | None:
+        """The integration step (s) the delay lines count in; None until ``bind_step``."""
+        return None if self.line is None else self.line.dt
 
     # ----- set-up -------------------------------------------------------------------------------
     def _check_gain_names(self) -> None:
@@ -208,6 +178,9 @@ class ReflexController:
     def initial_memory(self, model: Model, q: np.ndarray, qdot: np.ndarray) -> np.ndarray:
         b = model.batch_size
         self.g = self._gain_arrays(b)
+        if self.line is None:
+            raise ValueError("ReflexController has no integration step yet: simulate hands it the solver's step; "
+                             "outside simulate call bind_step(dt) first (or build it with dt=)")
         self._kernel_inputs = None  # the compiled backend's record of gains and constants, made on first use
         self._fmax = model.muscles.f_max
         self._lopt = model.muscles.l_opt
@@ -248,14 +221,14 @@ class ReflexController:
         return stance, trailing
 
     # ----- sensing --------------------------------------------------------------------------------
-    def _signals(self, s) -> np.ndarray:
-        b = s.q.shape[1]
-        f = s.force / self._fmax
-        ln = s.fiber_length_norm
-        vn = s.fiber_velocity / self._vmax
-        load = s.grf[1] / self._bw  # (2 legs, B), vertical
-        foot_x = 0.5 * (s.sphere_pos[0, :, 0] + s.sphere_pos[0, :, 1])  # (2 legs, B) mid heel-ball
-        sway = s.psi[0] - foot_x
+    def _signals(self, sensors) -> np.ndarray:
+        b = sensors.q.shape[1]
+        f = sensors.force / self._fmax
+        ln = sensors.fiber_length_norm
+        vn = sensors.fiber_velocity / self._vmax
+        load = sensors.grf[1] / self._bw  # (2 legs, B), vertical
+        foot_x = 0.5 * (sensors.sphere_pos[0, :, 0] + sensors.sphere_pos[0, :, 1])  # (2 legs, B) mid heel-ball
+        sway = sensors.psi[0] - foot_x
         L = N_LEG_MUSCLES
 
         def legs(arr, muscle):  # rows of one muscle on both legs (a view: r at k, l at k + L)
@@ -263,10 +236,10 @@ class ReflexController:
             return arr[k:k + L + 1:L]
 
         rows = np.empty((len(self.SIGNALS), b))
-        rows[0] = -s.psi[3]  # trunk lean, forward positive
-        rows[1] = -s.psidot[3]
-        rows[2] = s.q[_LUMBAR]
-        rows[3] = s.qdot[_LUMBAR]
+        rows[0] = -sensors.psi[3]  # trunk lean, forward positive
+        rows[1] = -sensors.psidot[3]
+        rows[2] = sensors.q[_LUMBAR]
+        rows[3] = sensors.qdot[_LUMBAR]
         rows[4:6] = load
         rows[6:8] = sway
         rows[8:10] = legs(ln, "psoas")
@@ -274,8 +247,8 @@ class ReflexController:
         rows[12:14] = legs(f, "hamstrings")
         rows[14:16] = legs(f, "glut_max")
         rows[16:18] = legs(f, "vasti")
-        rows[18:20] = s.q[_KNEE[0]:_KNEE[1] + 1:_KNEE[1] - _KNEE[0]]
-        rows[20:22] = s.qdot[_KNEE[0]:_KNEE[1] + 1:_KNEE[1] - _KNEE[0]]
+        rows[18:20] = sensors.q[_KNEE[0]:_KNEE[1] + 1:_KNEE[1] - _KNEE[0]]
+        rows[20:22] = sensors.qdot[_KNEE[0]:_KNEE[1] + 1:_KNEE[1] - _KNEE[0]]
         rows[22:24] = legs(f, "soleus")
         rows[24:26] = legs(f, "gastroc")
         rows[26:28] = legs(ln, "tib_ant")
@@ -286,24 +259,24 @@ class ReflexController:
         return rows
 
     # ----- control law ----------------------------------------------------------------------------
-    def __call__(self, t, s, memory):
+    def __call__(self, t, sensors, memory):
         if self.backend == "numba":
-            if self._kernel_inputs is None or self._kernel_inputs.body_weight.shape[0] != s.q.shape[1]:
+            if self._kernel_inputs is None or self._kernel_inputs.body_weight.shape[0] != sensors.q.shape[1]:
                 from .compiled.reflex import reflex_inputs
 
                 self._kernel_inputs = reflex_inputs(self.g, self.mode == "trunk_initiated", self._fmax, self._vmax,
                                                     self._bw, self.line.steps, self.line.n_slots, self.line.size)
-            return ControlOutput(self._compiled(self._kernel_inputs, self.line.step_index(t), s, memory),
+            return ControlOutput(self._compiled(self._kernel_inputs, self.line.step_index(t), sensors, memory),
                                  memory=memory)
         g = self.g
-        d = self.line.push(memory[: self.line.size], self._signals(s), self.line.step_index(t))
+        delayed = self.line.push(memory[: self.line.size], self._signals(sensors), self.line.step_index(t))
         ph = memory[self.line.size:].reshape(3, 2, -1)  # phase, trailing, theta_TO per leg
         phase, trailing, theta_to = ph[0], ph[1], ph[2]
-        r = self._row
-        theta, theta_dot = d[r["theta"]], d[r["theta_dot"]]
-        load = d[r["load_r"]:r["load_r"] + 2]
+        row = self._row
+        theta, theta_dot = delayed[row["theta"]], delayed[row["theta_dot"]]
+        load = delayed[row["load_r"]:row["load_r"] + 2]
         load_c = load[::-1]
-        sway = d[r["sway_r"]:r["sway_r"] + 2]
+        sway = delayed[row["sway_r"]:row["sway_r"] + 2]
 
         # --- phase transitions (hysteresis on the delayed load) ---
         in_stance = phase >= 1.0
@@ -323,8 +296,8 @@ class ReflexController:
 
         # --- delayed muscle signals per leg ---
         def pair(name):  # (2 legs, B) view; the _r and _l rows are adjacent
-            k = r[f"{name}_r"]
-            return d[k:k + 2]
+            k = row[f"{name}_r"]
+            return delayed[k:k + 2]
 
         F_SOL, F_GAS, F_VAS, F_HAM, F_GLU = pair("F_SOL"), pair("F_GAS"), pair("F_VAS"), pair("F_HAM"), pair("F_GLU")
         l_TA, l_HFL, l_HAM = pair("l_TA"), pair("l_HFL"), pair("l_HAM")
@@ -378,9 +351,9 @@ class ReflexController:
         legs[:, _LM["soleus"]] = np.where(stance, st_SOL, S0)
         legs[:, _LM["tib_ant"]] = np.where(stance, st_TA, sw_TA)
         u_l = (g["kp_L"] * (theta - g["theta_ref"]) + g["kd_L"] * theta_dot
-               + g["kq_L"] * (-d[r["lumbar"]] - g["lumbar_ref"]))
-        exc[ES] = g["S0_L"] + pos(u_l)
-        exc[ABS] = g["S0_L"] + pos(-u_l)
+               + g["kq_L"] * (-delayed[row["lumbar"]] - g["lumbar_ref"]))
+        exc[ERECTOR_SPINAE] = g["S0_L"] + pos(u_l)
+        exc[ABDOMINALS] = g["S0_L"] + pos(-u_l)
         np.clip(exc, MIN_EXCITATION, 1.0, out=exc)
 
         ph[0], ph[1], ph[2] = new_phase, new_trailing, new_theta_to  # memory is updated in place

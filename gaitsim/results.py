@@ -21,22 +21,23 @@ _coord_units = tuple(COORDINATE_UNITS[c] for c in COORDINATES)
 
 
 def _fields():
-    """name -> (element axes, unit, extractor(x, fs, out, blocks) -> batch-last array)."""
+    """name -> (element axes, unit, extractor(x, forces, out, blocks) -> batch-last array)."""
     return {
-        "q": ((COORDINATES,), "m | rad", lambda x, fs, out, b: x[b["q"]]),
-        "qdot": ((COORDINATES,), "m/s | rad/s", lambda x, fs, out, b: x[b["qdot"]]),
-        "activation": ((MUSCLES,), "-", lambda x, fs, out, b: x[b["activation"]]),
-        "excitation": ((MUSCLES,), "-", lambda x, fs, out, b: out.excitation),
-        "fiber_length": ((MUSCLES,), "m", lambda x, fs, out, b: x[b["fiber_length"]]),
-        "fiber_velocity": ((MUSCLES,), "m/s", lambda x, fs, out, b: fs.fiber_velocity),
-        "muscle_force": ((MUSCLES,), "N", lambda x, fs, out, b: fs.force),
-        "mtu_length": ((MUSCLES,), "m", lambda x, fs, out, b: fs.mtu_length),
-        "muscle_moment": ((COORDINATES,), "N | N m", lambda x, fs, out, b: fs.muscle_moment),
-        "limit_moment": ((COORDINATES,), "N | N m", lambda x, fs, out, b: fs.limit_moment),
+        "q": ((COORDINATES,), "m | rad", lambda x, forces, out, blocks: x[blocks["q"]]),
+        "qdot": ((COORDINATES,), "m/s | rad/s", lambda x, forces, out, blocks: x[blocks["qdot"]]),
+        "activation": ((MUSCLES,), "-", lambda x, forces, out, blocks: x[blocks["activation"]]),
+        "excitation": ((MUSCLES,), "-", lambda x, forces, out, blocks: out.excitation),
+        "fiber_length": ((MUSCLES,), "m", lambda x, forces, out, blocks: x[blocks["fiber_length"]]),
+        "fiber_velocity": ((MUSCLES,), "m/s", lambda x, forces, out, blocks: forces.fiber_velocity),
+        "muscle_force": ((MUSCLES,), "N", lambda x, forces, out, blocks: forces.force),
+        "mtu_length": ((MUSCLES,), "m", lambda x, forces, out, blocks: forces.mtu_length),
+        "muscle_moment": ((COORDINATES,), "N | N m", lambda x, forces, out, blocks: forces.muscle_moment),
+        "limit_moment": ((COORDINATES,), "N | N m", lambda x, forces, out, blocks: forces.limit_moment),
         "contact_force": ((CONTACT_SPHERES, ("x", "y")), "N",
-                          lambda x, fs, out, b: np.stack([fs.ft, fs.fn], axis=-2).reshape(N_CONTACTS, 2, -1)),
+                          lambda x, forces, out, blocks:
+                          np.stack([forces.ft, forces.fn], axis=-2).reshape(N_CONTACTS, 2, -1)),
         "grf": ((tuple(f"foot_{s}" for s in SIDES), ("x", "y")), "N",
-                lambda x, fs, out, b: np.moveaxis(fs.grf, 0, 1)),
+                lambda x, forces, out, blocks: np.moveaxis(forces.grf, 0, 1)),
     }
 
 
@@ -98,12 +99,12 @@ class _Recorder:
         self.time = np.empty(self.n_saved)
         self.count = 0
 
-    def record(self, n, t, x, fs, out, alive):
+    def record(self, n, t, x, forces, out, alive):
         if self.summary:
             blocks = self.layout.blocks
             w = alive.astype(float)
             for f in self.fields:
-                v = FIELDS[f][2](x, fs, out, blocks)
+                v = FIELDS[f][2](x, forces, out, blocks)
                 if f not in self.acc:
                     self.acc[f] = [np.zeros_like(v), np.full_like(v, np.inf), np.full_like(v, -np.inf)]
                 total, lo, hi = self.acc[f]
@@ -117,7 +118,7 @@ class _Recorder:
         i = self.count
         blocks = self.layout.blocks
         for f in self.fields:
-            self.buffers[f][i] = FIELDS[f][2](x, fs, out, blocks)
+            self.buffers[f][i] = FIELDS[f][2](x, forces, out, blocks)
         self.time[i] = t
         self.count += 1
 

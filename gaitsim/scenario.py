@@ -396,7 +396,8 @@ class Scenario:
         scale = dict(ch.scale)
         for k, v in self.scale.items():
             scale[k] = scale[k] * v if k in scale else v
-        return build_model(batch_size=1, body_mass=self.body_mass, height=self.height, set=dict(self.parameters),
+        return build_model(batch_size=1, body_mass=self.body_mass, height=self.height,
+                           parameters=dict(self.parameters),
                            scale=scale)
 
     def exam(self, side: str | None = None):
@@ -609,8 +610,7 @@ def build_batch(scenarios) -> tuple[Model, object, np.ndarray, dict]:
             gains.update(imp.impaired_gains(ch, s.gains, tuned["gains"], asdict(ReflexGains())))
             solutions.append({**tuned, "gains": gains})
         adapted_only = all(s.mode == "adapted" for s in resolved)  # re-tuned for their bodies: no body warning
-        controller, x0 = walker_from_solutions(model, solutions, dt=first.dt, backend=first.backend,
-                                               warn_body=not adapted_only)
+        controller, x0 = walker_from_solutions(model, solutions, backend=first.backend, warn_body=not adapted_only)
         if first.start == "standing":
             x0 = initial_state(model, standing_pose(model, np.array([s.start_height for s in resolved])))
     offsets = {}

@@ -145,16 +145,16 @@ def initial_state(
     n_mem = 0 if memory is None else np.asarray(memory).shape[1]
     layout = StateLayout(n_mem)
     x = np.zeros((b, layout.size))
-    blk = layout.blocks
-    x[:, blk["q"]] = q0
-    x[:, blk["qdot"]] = qd0
-    x[:, blk["activation"]] = act.T
-    x[:, blk["fiber_length"]] = lce.T
+    blocks = layout.blocks
+    x[:, blocks["q"]] = q0
+    x[:, blocks["qdot"]] = qd0
+    x[:, blocks["activation"]] = act.T
+    x[:, blocks["fiber_length"]] = lce.T
     pos, _ = sphere_kinematics(model, q0.T)
-    x[:, blk["anchor"]] = pos[0].reshape(N_CONTACTS, b).T
-    x[:, blk["mode"]] = 0.0
+    x[:, blocks["anchor"]] = pos[0].reshape(N_CONTACTS, b).T
+    x[:, blocks["mode"]] = 0.0
     if memory is not None:
-        x[:, blk["memory"]] = memory
+        x[:, blocks["memory"]] = memory
     return x
 
 
@@ -170,8 +170,8 @@ def center_of_mass(model: Model, q: np.ndarray) -> np.ndarray:
 
 def _level_foot_angle(model: Model) -> np.ndarray:
     """(B,) absolute foot angle (rad) at which the heel and ball spheres' bottoms are level."""
-    cp = model.contact
-    sx, sy, rad = cp.sphere_x[0], cp.sphere_y[0], cp.radius[0]  # right foot: (2 spheres, B)
+    contact = model.contact
+    sx, sy, rad = contact.sphere_x[0], contact.sphere_y[0], contact.radius[0]  # right foot: (2 spheres, B)
     lo, hi = np.full(model.batch_size, -0.5), np.full(model.batch_size, 0.5)
 
     def ball_minus_heel(phi):  # increases with toes-up rotation

@@ -110,19 +110,16 @@ def walker_from_solutions(model: Model, solutions, dt: float | None = None, back
     """(controller, initial_state) from tuned solution dicts (``optimize.solution`` format).
 
     solutions: one dict (used for every walker) or a list of one per walker, all of one mode.
-    dt: the step (s) the controller's delay lines count in; it must be the step given to
-    ``simulate``. None: the step the solutions were tuned at (``tuned_dt``; they must agree).
+    The controller takes its step from the solver (``simulate``'s dt); run a tuned walker at the
+    step it was tuned at, ``simulate(..., **tuned_integration(solution))``. dt: optional, binds
+    the controller to that step (s) at once (``ReflexController(dt=)``: a solver with another
+    step is then refused).
     backend: the controller's backend, ``"auto"``, ``"numpy"`` or ``"numba"`` (see ``gaitsim.compiled``).
     warn_body: warn when the body lies outside ``BODY_RANGE`` (off for controllers re-tuned for it).
     """
     sols = [solutions] if isinstance(solutions, dict) else list(solutions)
     if len(sols) not in (1, model.batch_size):
         raise ValueError(f"solutions: expected 1 or {model.batch_size} solutions, got {len(sols)}")
-    if dt is None:
-        steps = sorted({tuned_dt(s) for s in sols})
-        if len(steps) > 1:
-            raise ValueError(f"dt: the solutions were tuned at different steps {steps} s; pass dt")
-        dt = steps[0]
     modes = {s["mode"] for s in sols}
     if len(modes) != 1:
         raise ValueError(f"solutions: all must share one controller mode, got {sorted(modes)}")
@@ -139,7 +136,7 @@ def walker_from_solutions(model: Model, solutions, dt: float | None = None, back
 
 
 def healthy_walker(model: Model, mode: str = "trunk_initiated", dt: float | None = None, backend: str = "auto"):
-    """(controller, initial_state) of the shipped tuned walker for every walker of ``model``; dt
-    (s): its controller's step (default: the step it was tuned at, ``tuned_dt``). Simulate it with
-    that step and ``tuned_solver(load_tuned(mode))``: ``simulate(..., **tuned_integration(mode))``."""
+    """(controller, initial_state) of the shipped tuned walker for every walker of ``model``. Simulate
+    it with the step and integrator it was tuned with: ``simulate(..., **tuned_integration(mode))``
+    (the controller takes the step from the solver; dt (s), optional, binds it to a step at once)."""
     return walker_from_solutions(model, load_tuned(mode), dt, backend)

@@ -15,9 +15,10 @@ LAYERS = (
     ("signals", {"analysis"}),  # gait events and cycle normalization of plain arrays
     ("body", {"anthropometry", "muscle_table", "skeleton", "muscles", "contact", "joint_limits"}),
     ("model", {"model"}),
-    ("physics", {"state", "dynamics", "results", "compiled._numba", "compiled.physics", "compiled.contact_set",
-                 "compiled.fibers", "compiled.substeps", "compiled.update"}),
-    ("controllers", {"control", "compiled.reflex", "compiled", "reflex", "profiles", "walking_start"}),
+    ("physics", {"state", "dynamics", "results", "compiled._numba", "compiled.records", "compiled.physics",
+                 "compiled.contact_set", "compiled.fibers", "compiled.substeps", "compiled.update"}),
+    ("controllers", {"control", "reflex_gains", "compiled.reflex", "compiled", "reflex", "profiles",
+                     "walking_start"}),
     ("integrator", {"integrate"}),
     ("analysis", {"loads", "measures", "exam", "impairments", "tuned"}),
     ("studies", {"optimize", "adapt", "scenario", "compare", "sweep", "validate", "summary", "export"}),

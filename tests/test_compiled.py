@@ -20,7 +20,7 @@ def _walking_states(b=8, seconds=0.4, **build):
     """States of b slightly different walkers after ``seconds`` of walking (feet on and off the ground)."""
     rng = np.random.default_rng(3)
     model = gs.build_model(batch_size=b, body_mass=rng.uniform(55, 90, b), **build)
-    ctrl, x0 = walker_from_solutions(model, load_tuned("trunk_initiated"), gs.DEFAULT_DT)
+    ctrl, x0 = walker_from_solutions(model, load_tuned("trunk_initiated"))
     res = gs.simulate(model, ctrl, duration=seconds, initial_state=x0, save=gs.SaveFinal())
     x = np.ascontiguousarray(res.final_state.T)
     blk = StateLayout(x.shape[0] - StateLayout(0).size).blocks
@@ -77,7 +77,7 @@ def test_compiled_sin_cos_equal_numpy_bit_for_bit():
 
 def test_forces_take_the_fibre_updates_cos_and_sin_bit_for_bit():
     """``fiber_newton`` returns cos q and sin q of the state it updates; the next force evaluation
-    takes them instead of computing them again (``SemiImplicitEuler.step``'s carry)."""
+    takes them instead of computing them again (``SemiImplicitEuler.step``'s ``StepState.trig``)."""
     from gaitsim.trig import sin_cos
 
     model, args, _ = _walking_states(8)
@@ -100,7 +100,7 @@ def test_walking_run_matches_numpy_to_1e9(mode, calf_keep):
     sol["gains"] = dict(sol["gains"], pre_swing_calf_keep=calf_keep)
     runs = []
     for backend in ("numpy", "numba"):
-        ctrl, x0 = walker_from_solutions(model, sol, gs.DEFAULT_DT, backend=backend)
+        ctrl, x0 = walker_from_solutions(model, sol, backend=backend)
         runs.append(gs.simulate(model, ctrl, duration=0.5, initial_state=x0,
                                 save=gs.SaveEvery(40, ("q", "muscle_force", "excitation")),
                                 solver=gs.SemiImplicitEuler(backend=backend)))
@@ -134,12 +134,12 @@ def test_a_batch_equals_single_runs():
     sols = [dict(sols[i % 2], mode="geyer_herr") for i in range(5)]
     scale = np.array([0.9, 1.0, 1.1, 0.95, 1.05])  # per-walker soleus strength
     model = gs.build_model(batch_size=5, scale={"muscle.max_isometric_force.soleus_*": scale})
-    ctrl, x0 = walker_from_solutions(model, sols, gs.DEFAULT_DT, backend="numba")
+    ctrl, x0 = walker_from_solutions(model, sols, backend="numba")
     solver = gs.SemiImplicitEuler(backend="numba")
     batch = gs.simulate(model, ctrl, duration=0.3, initial_state=x0, save=gs.SaveFinal(), solver=solver)
     for i in range(5):
         one = gs.build_model(batch_size=1, scale={"muscle.max_isometric_force.soleus_*": scale[i:i + 1]})
-        c1, x1 = walker_from_solutions(one, sols[i], gs.DEFAULT_DT, backend="numba")
+        c1, x1 = walker_from_solutions(one, sols[i], backend="numba")
         single = gs.simulate(one, c1, duration=0.3, initial_state=x1, save=gs.SaveFinal(), solver=solver)
         np.testing.assert_array_equal(batch.final_state[i], single.final_state[0])
 
@@ -152,7 +152,7 @@ def test_padded_rows_do_not_change_results():
     finals = []
     for b in (64, 65):
         model = gs.build_model(batch_size=b, scale={"muscle.max_isometric_force.soleus_*": scale[:b]})
-        ctrl, x0 = walker_from_solutions(model, sol, gs.DEFAULT_DT, backend="numba")
+        ctrl, x0 = walker_from_solutions(model, sol, backend="numba")
         res = gs.simulate(model, ctrl, duration=0.3, initial_state=x0, save=gs.SaveFinal(),
                           solver=gs.SemiImplicitEuler(backend="numba"))
         finals.append(res.final_state)
@@ -170,7 +170,7 @@ def test_integrator_options_match_numpy_single_runs_and_padded_rows():
 
     def run(b, backend, first=0):
         model = gs.build_model(batch_size=b, scale={"muscle.max_isometric_force.soleus_*": scale[first:first + b]})
-        ctrl, x0 = walker_from_solutions(model, sol, gs.DEFAULT_DT, backend=backend)
+        ctrl, x0 = walker_from_solutions(model, sol, backend=backend)
         return gs.simulate(model, ctrl, duration=0.3, initial_state=x0, save=gs.SaveFinal(),
                            solver=gs.SemiImplicitEuler(backend=backend, **options)).final_state
 
@@ -191,7 +191,7 @@ def test_mechanics_substeps_match_numpy_single_runs_and_padded_rows():
 
     def run(b, backend, first=0):
         model = gs.build_model(batch_size=b, scale={"muscle.max_isometric_force.soleus_*": scale[first:first + b]})
-        ctrl, x0 = walker_from_solutions(model, sol, dt, backend=backend)
+        ctrl, x0 = walker_from_solutions(model, sol, backend=backend)
         return gs.simulate(model, ctrl, duration=0.3, dt=dt, initial_state=x0, save=gs.SaveFinal(),
                            solver=tuned_solver(sol, backend)).final_state
 
@@ -222,23 +222,26 @@ def test_forces_without_muscles_leave_the_rest_unchanged():
 
 def test_substep_kernel_equals_the_python_loop_of_kernels(monkeypatch):
     """The compiled sub-steps run in one kernel call (``compiled.mechanics_substeps``); the same
-    sub-steps as a Python loop over the compiled force, solve and active-set kernels give the same
-    numbers bit for bit (8 walkers, 0.3 s of walking: contact active sets change on the way, so the
-    kernel's subset re-solve is exercised)."""
-    from gaitsim import integrate
-
+    sub-steps as a Python loop over the compiled force, solve and active-set kernels
+    (``SemiImplicitEuler._substep_loop``) give the same numbers bit for bit (8 walkers, 0.3 s of
+    walking: contact active sets change on the way, so the kernel's subset re-solve is exercised)."""
     sol = load_tuned("trunk_initiated")
     dt = 5e-4
 
     def run():
         model = gs.build_model(batch_size=8, scale={"muscle.max_isometric_force.soleus_*": np.linspace(0.9, 1.1, 8)})
-        ctrl, x0 = walker_from_solutions(model, sol, dt, backend="numba")
+        ctrl, x0 = walker_from_solutions(model, sol, backend="numba")
         return gs.simulate(model, ctrl, duration=0.3, dt=dt, initial_state=x0, save=gs.SaveEvery(10, ("q", "grf")),
                            solver=tuned_solver(sol, "numba"))
 
     fused = run()
-    loop = integrate._backend_functions("numba")._replace(substeps=None)
-    monkeypatch.setattr(integrate, "_backend_functions", lambda backend: loop)
+    solver = tuned_solver(sol, "numba")
+
+    def loop(model, forces, out, activation, fiber_length, h, n_sub, active_set, damping_step, workspace=None):
+        return solver._substep_loop(model, forces, out, activation, fiber_length, h, compiled.evaluate_forces,
+                                    compiled.accelerations, compiled.normal_contact_active_set)
+
+    monkeypatch.setattr(compiled, "mechanics_substeps", loop)
     looped = run()
     np.testing.assert_array_equal(fused["q"], looped["q"])
     np.testing.assert_array_equal(fused["grf"], looped["grf"])
@@ -269,45 +272,65 @@ def test_compiled_walker_health_equals_numpy():
     assert 0 < flagged < 100 * b  # the cases exercise both outcomes
 
 
-def test_reused_step_buffers_give_the_same_steps_as_fresh_arrays():
-    """With a carry the compiled step writes its forces and new state into two sets of arrays used
-    in turn (``compiled.update.StepBuffers``); stepping so must give the same states, bit for bit,
-    as steps that allocate new arrays (no carry), and a returned state must stay intact through
-    the next step."""
+def test_reused_step_arrays_give_the_same_steps_as_fresh_arrays():
+    """The compiled step writes its forces and new state into two sets of arrays of its step state,
+    used in turn (``compiled.StepWorkspace``); stepping so must give the same states, bit for bit,
+    as steps that allocate new arrays, and a returned state must stay intact through the next step."""
     b, dt = 64, 5e-4  # padded rows
     sol = load_tuned("trunk_initiated")
     model = gs.build_model(batch_size=b, body_mass=np.linspace(60.0, 85.0, b))
-    ctrl, x0 = walker_from_solutions(model, sol, dt, backend="numba")
+    ctrl, x0 = walker_from_solutions(model, sol, backend="numba")
     solver = tuned_solver(sol, "numba")
     start = np.ascontiguousarray(x0.T)
     copies = {}
-    for name, carry in (("reused", {}), ("fresh", None)):
+    for reuse in (True, False):
         x = start.copy()
-        blk = StateLayout(0).blocks
-        mem = ctrl.initial_memory(model, x[blk["q"]], x[blk["qdot"]])
-        layout = StateLayout(mem.shape[0])
+        state = solver.init(model, x, dt, reuse_arrays=reuse)
+        assert state.dt == dt and (state.workspace is not None) == reuse
+        ctrl.bind_step(state.dt)
+        blocks = state.blocks
+        mem = ctrl.initial_memory(model, x[blocks["q"]], x[blocks["qdot"]])
         ids, saved = set(), []
         for n in range(40):
             previous = x
-            x, fs, out = solver.step(model, n * dt, x, mem, layout, ctrl, dt, carry)
+            x, forces, out, state = solver.step(model, n * dt, x, mem, ctrl, state)
             if n >= 1:
                 np.testing.assert_array_equal(previous, saved[-1])  # the state before is still intact
             ids.add(id(x))
             saved.append(x.copy())
-        copies[name] = saved
-        if carry is not None:
-            assert len(ids) == 2  # the two state arrays of the carry, used in turn
-    for reused, fresh in zip(copies["reused"], copies["fresh"]):
+        copies[reuse] = saved
+        if reuse:
+            assert len(ids) == 2  # the two state arrays of the workspace, used in turn
+    for reused, fresh in zip(copies[True], copies[False]):
         np.testing.assert_array_equal(reused, fresh)
 
 
-def test_kernel_orders_match_the_controller():
-    """The compiled reflex law unpacks gains and writes signal rows by position; the positions
-    are the controller's names (the kernel module does not import the controller)."""
+def test_kernel_names_match_the_controller():
+    """The compiled reflex law reads gains by name (``GAIN``, made from ``ReflexGains``) and writes
+    signal rows by position; the positions are the controller's names (the kernel module does not
+    import the controller)."""
     from gaitsim.compiled import reflex as kernel
 
-    assert kernel._KERNEL_GAIN_ORDER == ReflexGains.names()
+    assert kernel.ReflexGainIndex._fields == ReflexGains.names()
     assert kernel._KERNEL_SIGNAL_ORDER == tuple(n for n, _ in ReflexController.SIGNALS)
     with pytest.raises(ValueError, match="gains missing"):
         kernel.reflex_inputs({"S0": np.ones(1)}, True, np.ones((20, 1)), np.ones((20, 1)), np.ones(1),
                              np.zeros(36, dtype=int), 1, 1)
+    gains = {name: np.full(3, float(i)) for i, name in enumerate(ReflexGains.names())}
+    inputs = kernel.reflex_inputs(gains, True, np.ones((20, 3)), np.ones((20, 3)), np.ones(3),
+                                  np.ones(36, dtype=int), 2, 72)
+    assert inputs.gains[kernel.GAIN.k_trunk, :3].tolist() == [ReflexGains.names().index("k_trunk")] * 3
+
+
+def test_kernel_records_are_assembled_by_name():
+    """The force kernel's records take each model array by its name (``compiled.records``)."""
+    from gaitsim.compiled.records import ForceArrays, model_record, plain
+
+    model = gs.build_model(batch_size=2)
+    record = model_record(model)
+    assert record.contact.slide_friction is model.contact.slide_friction
+    assert record.muscles.tendon_stiffness is model.muscles.tendon_stiffness
+    assert record.skeleton.A_diag is model.skeleton.A_diag and record.limits.w_max is model.limits.w_max
+    assert ForceArrays._fields == tuple(f.name for f in dataclasses.fields(dynamics.ForceState))[2:-1]
+    flat = plain(record)
+    assert type(flat) is tuple and type(flat[3]) is tuple and flat[3][8] is model.contact.slide_friction

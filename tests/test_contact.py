@@ -8,7 +8,7 @@ from gaitsim import contact
 
 
 def _cp(**kw):
-    m = gs.build_model(set=kw)
+    m = gs.build_model(parameters=kw)
     return m.contact
 
 

@@ -63,3 +63,26 @@ def test_trunk_push_delivers_its_impulse():
     quiet = gs.simulate(m, gs.TrunkPush(gs.ConstantExcitation(), force=0.0), duration=0.02, initial_state=x0,
                         save=gs.SaveEvery(1, ("q", "qdot")), fall_height=-1e6)
     assert np.abs(quiet["qdot"][0, -1, 0]) < 1e-12
+
+
+def test_bind_step_reaches_the_wrapped_controller():
+    """``simulate`` hands its step to the controller (``control.bind_step``); wrappers hand it on;
+    controllers that count no steps ignore it."""
+    from gaitsim.control import bind_step
+    from gaitsim.profiles import CombinedController, ProfileController
+
+    class Counting(gs.ConstantExcitation):
+        steps: list
+
+        def bind_step(self, dt):
+            self.steps.append(dt)
+
+    inner = Counting()
+    inner.steps = []
+    for wrapped in (inner, gs.TrunkPush(inner), gs.ExcitationOffset(inner, {}),
+                    CombinedController(inner, ProfileController(np.full((len(gs.MUSCLES), 1), 0.01)))):
+        bind_step(wrapped, 5e-4)
+    assert inner.steps == [5e-4] * 4
+    bind_step(gs.PoseHold(), 5e-4)  # no bind_step: nothing happens
+    gs.simulate(gs.build_model(), gs.TrunkPush(inner), duration=0.001, dt=2.5e-4)
+    assert inner.steps[-1] == 2.5e-4

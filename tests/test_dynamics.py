@@ -86,7 +86,7 @@ def test_active_set_resolves_only_the_walkers_that_changed(monkeypatch):
 
     def run(masses):
         model = gs.build_model(batch_size=len(masses), body_mass=masses)
-        ctrl, x0 = walker_from_solutions(model, sol, gs.DEFAULT_DT, backend="numpy")  # the numpy path is tested
+        ctrl, x0 = walker_from_solutions(model, sol, backend="numpy")  # the numpy path is tested
         return gs.simulate(model, ctrl, duration=0.4, initial_state=x0, save=gs.SaveFinal(),
                            solver=tuned_solver(sol, "numpy")).final_state
 
@@ -94,3 +94,27 @@ def test_active_set_resolves_only_the_walkers_that_changed(monkeypatch):
     assert used and max(used) < 3  # the subset path ran, on fewer than half the walkers
     for i in (0, 3, 5):
         np.testing.assert_array_equal(batch[i], run(mass[i:i + 1])[0])
+
+
+def test_the_forward_stages_make_the_force_state():
+    """``evaluate_forces`` is its stages put together: kinematics, muscles, contact, joint limits;
+    their fields are the ``ForceState``'s, each once."""
+    from dataclasses import fields
+
+    m, forces, b = _forces()
+    q, qdot = forces.q, forces.qdot
+    x = gs.initial_state(m, gs.standing_pose(m, -0.004)).T
+    act, lce = x[20:40], x[40:60]
+    anchor, mode = forces.sphere_pos[0] - 0.002, np.ones((2, 2, b))
+    kin = dy.kinematics(m, q, qdot)
+    again = dy.evaluate_forces(m, q, qdot, act, lce, anchor, mode)
+    stages = {"psi": kin.psi, "psidot": kin.psidot, "mass_matrix": kin.mass_matrix, "bias": kin.bias,
+              **dy.muscle_forces(m, q, act, lce)._asdict(), **dy.contact_forces(m, kin, anchor, mode)._asdict(),
+              **dy.joint_limit_forces(m, q, qdot)._asdict()}
+    assert set(stages) == {f.name for f in fields(dy.ForceState)} - {"q", "qdot", "padded"}
+    for name, value in stages.items():
+        np.testing.assert_array_equal(getattr(again, name), value, err_msg=name)
+    assert (again.fn > 0).any() and again.mass_matrix.shape == (10, 10, b)
+    bare = dy.no_muscle_forces(b)
+    assert bare.force.shape == (len(gs.MUSCLES), b) and bare.muscle_moment.shape == (10, b)
+    assert not any(a.any() for a in bare)

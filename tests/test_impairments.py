@@ -6,7 +6,8 @@ import pytest
 from gaitsim import exam
 from gaitsim import impairments as imp
 from gaitsim.control import MIN_EXCITATION, ConstantExcitation, ExcitationOffset
-from gaitsim.integrate import _check_controller_step, simulate
+from gaitsim.control import bind_step
+from gaitsim.integrate import simulate
 from gaitsim.model import build_model
 from gaitsim.names import MUSCLES
 from gaitsim.reflex import ReflexController
@@ -142,4 +143,4 @@ def test_excitation_offset_in_simulate_and_step_check():
     assert exc[0, -1, MUSCLES.index("tib_ant_r")] == pytest.approx(MIN_EXCITATION + 0.3)
     wrapped = ExcitationOffset(ReflexController(dt=5e-4), {})
     with pytest.raises(ValueError, match="dt"):
-        _check_controller_step(wrapped, 2.5e-4)
+        bind_step(wrapped, 2.5e-4)

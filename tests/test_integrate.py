@@ -1,5 +1,7 @@
 """Batched integration: standing, dropping, batch equivalence, failure isolation, save policies."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -17,7 +19,7 @@ def _varied_batch(b, seed=0, extra_set=None):
         scale={"muscle.tendon_slack_length.soleus_*": rng.uniform(0.9, 1.05, b),
                "muscle.passive_stiffness.psoas_*": rng.uniform(1.0, 3.0, b),
                "muscle.max_isometric_force": rng.uniform(0.8, 1.2, (b, len(gs.MUSCLES)))},
-        set={"contact.slide_friction": rng.uniform(0.5, 0.9, b), **(extra_set or {})},
+        parameters={"contact.slide_friction": rng.uniform(0.5, 0.9, b), **(extra_set or {})},
     ), rng
 
 
@@ -153,7 +155,7 @@ def test_backward_euler_fibres_solve_their_equation():
     from gaitsim.tuned import healthy_walker
 
     model = gs.build_model(batch_size=2)
-    ctrl, x0 = healthy_walker(model, dt=gs.DEFAULT_DT)
+    ctrl, x0 = healthy_walker(model)
     walked = gs.simulate(model, ctrl, duration=0.3, initial_state=x0, save=gs.SaveFinal())
     dt = gs.DEFAULT_DT
     residual = {}
@@ -191,7 +193,7 @@ def _ball_flickers(normal_contact: str, duration: float = 1.5) -> int:
 
     backend = "numba" if available() else "numpy"
     model = gs.build_model(batch_size=1)
-    ctrl, x0 = healthy_walker(model, dt=gs.DEFAULT_DT, backend=backend)
+    ctrl, x0 = healthy_walker(model, backend=backend)
     res = gs.simulate(model, ctrl, duration=duration, initial_state=x0, save=gs.SaveEvery(1, ("contact_force",)),
                       solver=gs.SemiImplicitEuler(backend=backend, normal_contact=normal_contact))
     assert res.status_text() == ["ok"]
@@ -269,3 +271,22 @@ def test_mechanics_substeps_follow_the_substep_in_the_mechanics():
     err_multi, err_coarse = np.abs(multi - fine).max(), np.abs(coarse - fine).max()
     print(f"drop, max |q - q(0.125 ms)|: 0.5 ms {err_coarse:.3g}, 0.5 ms with 4 sub-steps {err_multi:.3g}")
     assert err_multi < 0.5 * err_coarse
+
+
+def test_the_step_state_holds_the_step_and_what_the_steps_reuse():
+    """``init`` makes the run's ``StepState`` (the step, the activation decay; no compiled arrays on
+    numpy); ``step`` takes it and hands it on, and a step by hand is the step simulate takes."""
+    m = gs.build_model(batch_size=2)
+    x0 = np.ascontiguousarray(gs.initial_state(m, gs.standing_pose(m, 0.0)).T)
+    solver = gs.SemiImplicitEuler(backend="numpy")
+    assert "order" not in {f.name for f in dataclasses.fields(solver)}
+    state = solver.init(m, x0, 5e-4)
+    assert state.dt == 5e-4 and state.workspace is None and state.trig is None
+    np.testing.assert_array_equal(state.activation_decay, np.exp(-5e-4 / m.muscles.tau_act))
+    ctrl = gs.PoseHold()
+    memory = ctrl.initial_memory(m, x0[0:10], x0[10:20])
+    new, forces, out, after = solver.step(m, 0.0, x0, memory, ctrl, state)
+    assert after is state and new.shape == x0.shape and out.torque.shape == (10, 2)
+    np.testing.assert_array_equal(forces.q, x0[0:10])
+    res = gs.simulate(m, gs.PoseHold(), duration=5e-4, dt=5e-4, initial_state=x0.T, save=gs.SaveFinal(), solver=solver)
+    np.testing.assert_array_equal(res.final_state[:, :x0.shape[0]], new.T)

@@ -24,9 +24,19 @@ def test_stack_refuses_mixed_options_and_nothing():
 
 
 def test_per_walker_parameters_and_their_errors():
-    model = gs.build_model(batch_size=2, set={"contact.slide_friction": [0.5, 0.8]})
+    model = gs.build_model(batch_size=2, parameters={"contact.slide_friction": [0.5, 0.8]})
     np.testing.assert_array_equal(model.contact.slide_friction, [0.5, 0.8])
     with pytest.raises(ValueError, match="contact.slide_friction"):
-        gs.build_model(set={"contact.slide_friction": -1.0})
+        gs.build_model(parameters={"contact.slide_friction": -1.0})
     with pytest.raises(ValueError, match="unknown parameter 'muscle.nonsense'"):
-        gs.build_model(set={"muscle.nonsense": 1.0})
+        gs.build_model(parameters={"muscle.nonsense": 1.0})
+
+
+def test_set_is_the_deprecated_name_of_parameters():
+    with pytest.warns(DeprecationWarning, match="use parameters="):
+        old = gs.build_model(batch_size=2, set={"contact.slide_friction": [0.5, 0.8]})
+    np.testing.assert_array_equal(old.contact.slide_friction, [0.5, 0.8])
+    with pytest.raises(TypeError, match="parameters= only"):
+        gs.build_model(set={"contact.slide_friction": 0.5}, parameters={"contact.slide_friction": 0.6})
+    with pytest.raises(TypeError, match=r"unexpected keyword arguments \['sett'\]"):
+        gs.build_model(sett={"contact.slide_friction": 0.5})

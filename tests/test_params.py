@@ -9,7 +9,7 @@ import gaitsim as gs
 @pytest.mark.parametrize("value", [-1.0, 0.0, float("nan"), float("inf")])
 def test_bad_segment_mass(value):
     with pytest.raises(ValueError, match=r"body\.segment_mass.*(range|finite)"):
-        gs.build_model(set={"body.segment_mass.femur_r": value})
+        gs.build_model(parameters={"body.segment_mass.femur_r": value})
 
 
 @pytest.mark.parametrize("value", [-75.0, float("nan")])
@@ -32,12 +32,12 @@ def test_unknown_coordinate_and_parameter_names():
     with pytest.raises(ValueError, match=r"unknown parameter 'muscle.strength'"):
         gs.build_model(scale={"muscle.strength": 2.0})
     with pytest.raises(ValueError, match=r"limits.lower.*no element matches 'elbow'"):
-        gs.build_model(set={"limits.lower.elbow": 0.0})
+        gs.build_model(parameters={"limits.lower.elbow": 0.0})
 
 
 def test_wrong_shapes():
     with pytest.raises(ValueError, match=r"muscle\.optimal_fiber_length.*shape \(3,\).*allowed shapes"):
-        gs.build_model(batch_size=2, set={"muscle.optimal_fiber_length": np.ones(3)})
+        gs.build_model(batch_size=2, parameters={"muscle.optimal_fiber_length": np.ones(3)})
     with pytest.raises(ValueError, match=r"inconsistent batch sizes"):
         gs.build_model(body_mass=np.array([70.0, 80.0]), height=np.array([1.7, 1.8, 1.9]))
     m = gs.build_model(batch_size=2)
@@ -49,9 +49,9 @@ def test_wrong_shapes():
 
 def test_out_of_range_values_name_the_range():
     with pytest.raises(ValueError, match=r"contact\.slide_friction: value -0.1 outside the allowed range \[0, 10\]"):
-        gs.build_model(set={"contact.slide_friction": -0.1})
+        gs.build_model(parameters={"contact.slide_friction": -0.1})
     with pytest.raises(ValueError, match=r"limits\.lower\.knee_angle_r must be below limits\.upper"):
-        gs.build_model(set={"limits.lower.knee_angle_r": 0.5})
+        gs.build_model(parameters={"limits.lower.knee_angle_r": 0.5})
     with pytest.raises(ValueError, match=r"dt must lie in \[1e-7, 1e-2\] s"):
         gs.simulate(gs.build_model(), duration=0.1, dt=0.5)
     with pytest.raises(ValueError, match=r"duration must be a finite number > 0"):
@@ -62,7 +62,7 @@ def test_out_of_range_values_name_the_range():
 
 def test_per_walker_overrides_broadcast():
     m = gs.build_model(batch_size=3, scale={"muscle.tendon_slack_length.soleus_*": [1.0, 0.9, 0.8]},
-                       set={"contact.slide_friction": 0.5})
+                       parameters={"contact.slide_friction": 0.5})
     ls = m.params.element("muscle.tendon_slack_length", "soleus_l")
     np.testing.assert_allclose(ls / ls[0], [1.0, 0.9, 0.8])
     np.testing.assert_allclose(m.params["contact.slide_friction"], 0.5)

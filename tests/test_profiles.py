@@ -58,6 +58,8 @@ def test_combined_adds_profile_to_reflexes():
     c[gs.MUSCLES.index("tib_ant_r"), 0] = 0.31  # +0.3 above the floor, constant
     combo = CombinedController(ReflexController(), ProfileController(c))
     reflex = ReflexController()
+    for controller in (combo, reflex):
+        controller.bind_step(2.5e-4)
     mem_c = combo.initial_memory(m, x[0:10], x[10:20])
     mem_r = reflex.initial_memory(m, x[0:10], x[10:20])
     for k in range(3):  # same sensors, same memory evolution

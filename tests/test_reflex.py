@@ -8,6 +8,7 @@ import pytest
 import gaitsim as gs
 from functools import partial
 
+from gaitsim.profiles import CombinedController, ProfileController
 from gaitsim.reflex import ReflexController as _ReflexController
 from gaitsim.reflex import ReflexGains
 
@@ -37,6 +38,7 @@ def _sensors(model, load=(0.0, 0.0), f_norm=None, l_norm=None, v_norm=None, lean
 
 
 def _run(ctrl, model, sensors_seq):
+    ctrl.bind_step(DT)  # what simulate does with its solver's step
     q0 = np.zeros((10, model.batch_size))
     q0[1] = 2.0  # start airborne: both legs in swing
     mem = ctrl.initial_memory(model, q0, np.zeros((10, model.batch_size)))
@@ -50,7 +52,7 @@ def _run(ctrl, model, sensors_seq):
 
 def test_soleus_force_feedback_arrives_after_20_ms_in_stance():
     m = gs.build_model()
-    ctrl = ReflexController(mode="geyer_herr", dt=DT)
+    ctrl = ReflexController(mode="geyer_herr")
     f = np.zeros((len(gs.MUSCLES), 1))
     f[MI["soleus_r"]] = 0.5
     seq = [_sensors(m, load=(1.0, 0.0))] * 100 + [_sensors(m, load=(1.0, 0.0), f_norm=f)] * 120
@@ -67,7 +69,7 @@ def test_pre_swing_keeps_a_fraction_of_the_calf_force_feedback():
     releases the vasti's force feedback and keeps ``pre_swing_calf_keep`` of the calves'."""
     m = gs.build_model(batch_size=3)
     keep = np.array([0.0, 0.5, 1.0])
-    ctrl = ReflexController(mode="trunk_initiated", dt=DT, gains={"pre_swing_calf_keep": keep})
+    ctrl = ReflexController(mode="trunk_initiated", gains={"pre_swing_calf_keep": keep})
     f = np.zeros((len(gs.MUSCLES), 3))
     f[MI["soleus_r"]] = f[MI["vasti_r"]] = 0.5
     stance = _sensors(m, load=(1.0, 0.0), f_norm=f)
@@ -84,7 +86,7 @@ def test_pre_swing_keeps_a_fraction_of_the_calf_force_feedback():
 
 def test_stance_detection_has_hysteresis():
     m = gs.build_model()
-    ctrl = ReflexController(mode="geyer_herr", dt=DT)
+    ctrl = ReflexController(mode="geyer_herr")
     loads = [0.0] * 40 + [0.06] * 40 + [0.3] * 40 + [0.06] * 40 + [0.0] * 40
     out, _ = _run(ctrl, m, [_sensors(m, load=(x, 0.0), f_norm=np.full((20, 1), 0.2)) for x in loads])
     vas = out[:, MI["vasti_r"], 0]  # S0 in swing, S0_VAS + G_VAS F in stance
@@ -100,8 +102,8 @@ def test_calf_stretch_reflex_can_be_blunted():
     l = np.ones((len(gs.MUSCLES), 1))
     l[MI["soleus_r"]] = 1.2
     seq = [_sensors(m, load=(1.0, 0.0), l_norm=l)] * 120
-    full, _ = _run(ReflexController(mode="geyer_herr", dt=DT), m, seq)
-    blunt, _ = _run(ReflexController(gains={"calf_stretch_gain": 0.0}, mode="geyer_herr", dt=DT), m, seq)
+    full, _ = _run(ReflexController(mode="geyer_herr"), m, seq)
+    blunt, _ = _run(ReflexController(gains={"calf_stretch_gain": 0.0}, mode="geyer_herr"), m, seq)
     g = ReflexGains()
     diff = full[-1, MI["soleus_r"], 0] - blunt[-1, MI["soleus_r"], 0]
     assert diff == pytest.approx(g.calf_stretch_gain * (1.2 - g.l_off_CS))
@@ -109,16 +111,17 @@ def test_calf_stretch_reflex_can_be_blunted():
 
 def test_lumbar_extensors_answer_forward_lean():
     m = gs.build_model()
-    out, _ = _run(ReflexController(dt=DT), m, [_sensors(m, lean=0.4)] * 40)
+    out, _ = _run(ReflexController(), m, [_sensors(m, lean=0.4)] * 40)
     assert out[-1, MI["erector_spinae"], 0] > 0.3
     assert out[-1, MI["abdominals"], 0] == pytest.approx(ReflexGains().S0_L)  # pre-stimulation only
-    out, _ = _run(ReflexController(dt=DT), m, [_sensors(m, lean=-0.3)] * 40)
+    out, _ = _run(ReflexController(), m, [_sensors(m, lean=-0.3)] * 40)
     assert out[-1, MI["abdominals"], 0] > out[-1, MI["erector_spinae"], 0]
 
 
 def test_per_walker_gains_and_bad_input():
     m = gs.build_model(batch_size=3)
-    ctrl = ReflexController(gains={"G_SOL": [0.5, 1.0, 2.0]}, dt=DT)
+    ctrl = ReflexController(gains={"G_SOL": [0.5, 1.0, 2.0]})
+    ctrl.bind_step(DT)
     ctrl.initial_memory(m, np.zeros((10, 3)), np.zeros((10, 3)))
     np.testing.assert_array_equal(ctrl.g["G_SOL"], [0.5, 1.0, 2.0])
     with pytest.raises(ValueError, match="unknown reflex gain 'G_XYZ'"):
@@ -127,6 +130,31 @@ def test_per_walker_gains_and_bad_input():
         ReflexController(mode="clock")
     with pytest.raises(ValueError, match=r"G_SOL: expected a scalar or \(3,\)"):
         ReflexController(gains={"G_SOL": [1.0, 2.0]}).initial_memory(m, None, None)
+
+
+def test_the_delay_lines_take_the_solvers_step():
+    """The controller counts its delays in the step simulate hands it (``bind_step``); one built
+    with a step refuses another; wrappers hand the step on; without a step there is no memory."""
+    m = gs.build_model()
+    x0 = gs.initial_state(m, gs.standing_pose(m, 0.0))
+    q0, qd0 = x0[:, :10].T, x0[:, 10:20].T
+    ctrl = ReflexController()
+    assert ctrl.dt is None and ctrl.step_size is None and ctrl.memory_size == 0
+    with pytest.raises(ValueError, match="no integration step yet"):
+        ctrl.initial_memory(m, q0, qd0)
+    sizes = {}
+    for dt in (2.5e-4, 5e-4):
+        res = gs.simulate(m, ctrl, duration=0.002, dt=dt, initial_state=x0, save=gs.SaveFinal())
+        assert ctrl.step_size == dt and ctrl.line.steps.max() == round(0.020 / dt)  # 20 ms ankle delay
+        sizes[dt] = res.final_state.shape[1]
+    assert sizes[2.5e-4] - sizes[5e-4] == 40 * len(_ReflexController.SIGNALS)  # 81 vs 41 slots
+    pinned = ReflexController(dt=5e-4)
+    assert pinned.step_size == 5e-4 and pinned.memory_size > 0
+    for wrapped in (pinned, gs.TrunkPush(pinned), gs.ExcitationOffset(pinned, {}),
+                    CombinedController(pinned, ProfileController(np.full((len(gs.MUSCLES), 1), 0.01)))):
+        with pytest.raises(ValueError, match=r"dt: the controller's delay lines count steps of ReflexController.dt"):
+            gs.simulate(m, wrapped, duration=0.002, dt=2.5e-4, initial_state=x0)
+    assert gs.simulate(m, pinned, duration=0.002, dt=5e-4, initial_state=x0).status_text() == ["ok"]
 
 
 def test_reflex_walker_batch_equals_single_runs():
@@ -160,7 +188,7 @@ def test_initial_phase_from_contact():
 def test_a_failed_walker_does_not_disturb_the_others_delays():
     from gaitsim.walking_start import walking_state
 
-    m = gs.build_model(batch_size=3, set={"body.gravity": [60.0, 9.80665, 9.80665]})  # walker 0 collapses
+    m = gs.build_model(batch_size=3, parameters={"body.gravity": [60.0, 9.80665, 9.80665]})  # walker 0 collapses
     x0 = walking_state(m)
     save = gs.SaveEvery(20, ("q", "excitation"))
     batch = gs.simulate(m, ReflexController(), duration=0.2, initial_state=x0, save=save, fall_height=0.85)

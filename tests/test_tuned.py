@@ -24,6 +24,7 @@ def test_per_walker_solutions():
     other = {**sol, "gains": {**sol["gains"], "G_SOL": 2.0}}
     model = gs.build_model(batch_size=2)
     ctrl, x0 = walker_from_solutions(model, [sol, other])
+    ctrl.bind_step(5e-4)
     ctrl.initial_memory(model, x0[:, :10].T, x0[:, 10:20].T)
     np.testing.assert_array_equal(ctrl.g["G_SOL"], [sol["gains"]["G_SOL"], 2.0])
     with pytest.raises(ValueError, match="expected 1 or 2 solutions"):

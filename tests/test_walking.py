@@ -24,7 +24,7 @@ def _walk_shipped(mode: str, duration: float = 20.0, step_fraction: float = 1.0)
     backend = _backend()
     model = gs.build_model()
     dt = tuned_dt(load_tuned(mode)) * step_fraction
-    ctrl, x0 = healthy_walker(model, mode=mode, dt=dt, backend=backend)
+    ctrl, x0 = healthy_walker(model, mode=mode, backend=backend)
     res = gs.simulate(model, ctrl, duration=duration, dt=dt, initial_state=x0,
                       solver=tuned_solver(load_tuned(mode), backend),
                       save=gs.SaveEvery(int(round(2e-3 / dt)), ("q", "qdot", "grf", "activation", "muscle_moment")))
@@ -92,14 +92,16 @@ def test_shipped_walkers_run_with_the_integrator_they_were_tuned_with():
         solver_options(ti, substeps=2)
     model = gs.build_model()
     ctrl, x0 = healthy_walker(model)
-    assert ctrl.dt == 5e-4
-    with pytest.raises(ValueError, match=r"dt: the controller's delay lines count steps of ReflexController.dt"):
-        gs.simulate(model, ctrl, duration=0.01, dt=2.5e-4, initial_state=x0)
-    with pytest.raises(ValueError, match="dt: the controller's delay lines"):
-        gs.simulate(model, gs.TrunkPush(ctrl), duration=0.01, dt=2.5e-4, initial_state=x0)
+    assert ctrl.dt is None  # the step comes from the solver
     run = tuned_integration("trunk_initiated")
     assert run["dt"] == 5e-4 and run["solver"] == gs.SemiImplicitEuler(mechanics_substeps=4, damping_theta=0.5)
     assert gs.simulate(model, ctrl, duration=0.01, initial_state=x0, **run).status_text() == ["ok"]
+    assert ctrl.step_size == 5e-4
+    pinned, _ = healthy_walker(model, dt=5e-4)  # bound to a step at once: another is refused
+    with pytest.raises(ValueError, match=r"dt: the controller's delay lines count steps of ReflexController.dt"):
+        gs.simulate(model, pinned, duration=0.01, dt=2.5e-4, initial_state=x0)
+    with pytest.raises(ValueError, match="dt: the controller's delay lines"):
+        gs.simulate(model, gs.TrunkPush(pinned), duration=0.01, dt=2.5e-4, initial_state=x0)
 
 
 def _assert_walking_targets(g, double_support=True):

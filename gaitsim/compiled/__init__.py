@@ -49,9 +49,8 @@ from .fibers import fiber_newton
 from .physics import accelerations, evaluate_forces
 from .reflex import reflex_excitation
 from .substeps import mechanics_substeps
-from .update import update_state, walker_health
+from .update import StepWorkspace, step_workspace, update_state, walker_health
 
-__all__ = ["BACKENDS", "BACKEND_CHOICES", "accelerations", "available", "check_backend", "kernels_cached",
-           "resolve_backend", "evaluate_forces", "fiber_newton",
-           "mechanics_substeps", "normal_contact_active_set", "reflex_excitation", "require", "update_state",
-           "walker_health"]
+__all__ = ["BACKENDS", "BACKEND_CHOICES", "StepWorkspace", "accelerations", "available", "check_backend",
+           "evaluate_forces", "fiber_newton", "kernels_cached", "mechanics_substeps", "normal_contact_active_set",
+           "reflex_excitation", "require", "resolve_backend", "step_workspace", "update_state", "walker_health"]

@@ -11,7 +11,11 @@ from .physics import kernel_forces
 if numba is not None:
 
     @njit(cache=True, error_model="numpy")
-    def _active_set_kernel(qdd, jac, pos, vel, radius, k_n, v_n, dt, fn, cn, changed):
+    def _active_set_kernel(qdd, jac, pos, vel, radius, k_n, v_n, damping_step, fn, cn, changed):
+        """The active set (``dynamics.normal_contact_active_set``): fn, cn (2 legs, 2 spheres, B) and
+        changed (B,) written. jac, pos, vel: the spheres' Jacobians, positions and velocities
+        (``ForceState.contact_jac``, ``sphere_pos``, ``sphere_vel``); radius, k_n, v_n: the contact's
+        sphere radius, normal stiffness and damping velocity (``ContactRecord``)."""
         nb = qdd.shape[1]
         for b in range(nb):
             changed[b] = False
@@ -29,7 +33,7 @@ if numba is not None:
                     inside = pen > 0.0
                     f_lin = k_n[b] * pen * (1.0 - vel[1, leg, s, b] / v_n[b]) if inside else 0.0
                     c = k_n[b] * pen / v_n[b] if inside else 0.0
-                    active = inside and (f_lin - c * dt * a_y > 0.0)
+                    active = inside and (f_lin - c * damping_step * a_y > 0.0)
                     explicit = inside and f_lin > 0.0
                     fn[leg, s, b] = f_lin if active else 0.0
                     cn[leg, s, b] = c if active else 0.0
@@ -37,15 +41,15 @@ if numba is not None:
                         changed[b] = True
 
 
-def normal_contact_active_set(model: Model, fs, qdd, dt: float):
+def normal_contact_active_set(model: Model, forces, qdd, damping_step: float):
     """Compiled ``dynamics.normal_contact_active_set``: ``(fn, cn, changed)``, with fn and cn in the
     kernels' (possibly padded) row layout."""
     require()
-    k = kernel_forces(fs)
+    arrays = kernel_forces(forces)
     nb = qdd.shape[1]
-    fn, cn = np.zeros_like(k.fn), np.zeros_like(k.cn)
+    fn, cn = np.zeros_like(arrays.fn), np.zeros_like(arrays.cn)
     changed = np.empty(nb, dtype=np.bool_)
-    cp = model.contact
-    _active_set_kernel(qdd, k.contact_jac, k.sphere_pos, k.sphere_vel, cp.radius, cp.normal_stiffness,
-                       cp.normal_damping_velocity, float(dt), fn, cn, changed)
+    contact = model.contact
+    _active_set_kernel(qdd, arrays.contact_jac, arrays.sphere_pos, arrays.sphere_vel, contact.radius,
+                       contact.normal_stiffness, contact.normal_damping_velocity, float(damping_step), fn, cn, changed)
     return fn, cn, changed

@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 
 from .. import muscles as mus
-from ..model import MUSCLE_PAIRS, PAIR_COORD_INDEX, Model
+from ..model import Model
 from ._numba import njit, numba, require
 from .physics import _FL_C, _INV_W, kernel_forces
+from .records import MuscleRecord, PathRecord, model_record, plain
 
 _T = mus._EXP_TAYLOR  # Taylor coefficients of muscles.exp_near, highest first
 _EXP_SCALE = 0.5**mus._EXP_SQUARINGS
@@ -35,12 +36,18 @@ if numba is not None:
         return p * p
 
     @njit(cache=True, error_model="numpy")
-    def _fiber_newton_kernel(x, new, fl_old, i_q, i_act, i_lce, dt, iterations, pair_coord, arm_cos, arm_sin,
-                             arm_const, length_const, l_ref, muscle_pairs, f_max, l_opt, l_slack, v_max, pe_factor,
-                             inv_l_opt, inv_l_slack, inv_ref_strain, tendon_k, cq, sq):
-        # batch innermost in every loop (SIMD across walkers);
-        # the Newton iterations are the outer loop, so each inner loop stays vectorizable.
-        # cq, sq: out, cos and sin of the new coordinates (the next force evaluation takes them).
+    def _fiber_newton_kernel(x, new, fl_old, i_q, i_act, i_lce, dt, iterations, paths, muscles, cq, sq):
+        """The Newton iterations on the fibre rows of ``new`` (in place), from ``x``; ``paths`` and
+        ``muscles``: ``PathRecord`` and ``MuscleRecord`` as plain tuples (``records.plain``).
+        cq, sq: out, cos and sin of the new coordinates (the next force evaluation takes them).
+        Batch innermost in every loop (SIMD across walkers); the Newton iterations are the outer
+        loop, so each inner loop stays vectorizable."""
+        paths, muscles = PathRecord(*paths), MuscleRecord(*muscles)
+        pair_coord, arm_cos, arm_sin, arm_const = paths.pair_coord, paths.arm_cos, paths.arm_sin, paths.arm_const
+        length_const, l_ref, muscle_pairs = paths.length_const, paths.l_ref, paths.muscle_pairs
+        f_max, l_opt, l_slack, v_max = muscles.f_max, muscles.l_opt, muscles.l_slack, muscles.v_max
+        pe_factor, inv_l_opt, inv_l_slack = muscles.pe_factor, muscles.inv_l_opt, muscles.inv_l_slack
+        inv_ref_strain, tendon_k = muscles.inv_ref_strain, muscles.tendon_stiffness
         nb = x.shape[1]
         n_mp = pair_coord.shape[0]
         n_mus = l_ref.shape[0]
@@ -90,20 +97,19 @@ if numba is not None:
                 new[i_lce + m, b] = lce[b]
 
 
-def fiber_newton(model: Model, x, new, fs, dt: float, blocks: dict, iterations: int):
+def fiber_newton(model: Model, x, new, forces, dt: float, blocks: dict, iterations: int, records=None):
     """Replace the fibre lengths of ``new`` (the linearly implicit first guess) by the backward-Euler
     solution after ``iterations`` Newton iterations, in place (see ``integrate.backward_euler_fibers``;
-    ``fs``: the forces at ``x``, for the force-length factor there).
+    ``forces``: the forces at ``x``, for the force-length factor there). records: the model's
+    ``ModelRecord`` when the caller keeps it.
 
     Returns ``(cos q, sin q)`` of the new coordinates, (10, B) each, for ``evaluate_forces(trig=)``
     at the next step (the same values it would compute)."""
     require()
-    pp, mp = model.paths, model.muscles
+    records = model_record(model) if records is None else records
     nb = x.shape[1]
     cq, sq = np.empty((10, nb)), np.empty((10, nb))
-    _fiber_newton_kernel(x, new, kernel_forces(fs).fl, blocks["q"].start, blocks["activation"].start,
-                         blocks["fiber_length"].start, float(dt), int(iterations), PAIR_COORD_INDEX, pp.arm_cos,
-                         pp.arm_sin, pp.arm_const, pp.length_const, pp.l_ref, MUSCLE_PAIRS, mp.f_max, mp.l_opt,
-                         mp.l_slack, mp.v_max, mp.pe_factor, mp.inv_l_opt, mp.inv_l_slack, mp.inv_ref_strain,
-                         mp.tendon_stiffness, cq, sq)
+    _fiber_newton_kernel(x, new, kernel_forces(forces).fl, blocks["q"].start, blocks["activation"].start,
+                         blocks["fiber_length"].start, float(dt), int(iterations), plain(records.paths),
+                         plain(records.muscles), cq, sq)
     return cq, sq

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
-
 import numpy as np
 
 from .. import muscles as mus
@@ -12,16 +10,23 @@ from .. import trig
 from ..contact import MODE_AIR, MODE_SLIP_BWD, MODE_SLIP_FWD, MODE_STICK
 from ..dynamics import _PARENT_OF as _PARENT_TUPLE
 from ..dynamics import ForceState
-from ..model import COORD_PAIRS, MUSCLE_PAIRS, PAIR_COORD_INDEX, PAIR_MUSCLE_INDEX, Model
-from ..skeleton import BIAS_TERMS, PAIR_J, PAIR_K
+from ..model import Model
+from ..muscle_table import PAIR_NAMES
+from ..names import N_MUSCLES
+from ..skeleton import PAIR_J, PAIR_K
 from ._numba import _row_length, njit, numba, require, row_length
+from .records import (ForceArrays, ForceSwitches, ModelRecord, SolveInputs, StateRecord, TrigRecord, force_switches,
+                      model_record, plain, solve_inputs)
+
+if numba is not None:
+    from .records import named_model
 
 _PARENT_OF = np.array(_PARENT_TUPLE, dtype=np.intp)
 
 
 def _tree_elimination(parent_of):
     """A leaves-first elimination order of the 10 absolute coordinates (x, y, pelvis, torso, femur,
-    tibia, foot per leg) and the sparsity of the LDL^T factor of ``M + dt D`` in that order.
+    tibia, foot per leg) and the sparsity of the LDL^T factor of ``M + h D`` in that order.
 
     The mass matrix in absolute coordinates couples a link only with its ancestors and descendants
     and with x and y (``skeleton.mass_matrix_and_forces``); joint and contact damping add entries of
@@ -68,7 +73,7 @@ _ELIM_ORDER, _ELIM_K, _ELIM_K_START, _ELIM_ROWS, _ELIM_R_START, _ELIM_ROW_K, _EL
 
 
 def _factor_entries():
-    """The (row, column) entries of ``M + dt D`` the factorization reads, as two index arrays: the
+    """The (row, column) entries of ``M + h D`` the factorization reads, as two index arrays: the
     diagonal and, per non-zero pair, the entry ``[i, j]`` with i eliminated after j (where the
     factor keeps L[i, j]). The solve copies only these from the mass matrix."""
     later = {int(j): s for s, j in enumerate(_ELIM_ORDER)}
@@ -191,34 +196,23 @@ if numba is not None:
         return fse, vn * scale, dvn * dratio * scale
 
     @njit(cache=True, error_model="numpy")
-    def _forces_kernel(q, qdot, act, lce, anchor_in, mode_in,
-                       mass_total, w, A_pair, B_pair, A_diag, leg_links, gravity, pair_j, pair_k, bias_terms,
-                       pair_coord, arm_cos, arm_sin, arm_const, length_const, l_ref, muscle_pairs, coord_pairs,
-                       pair_muscle,
-                       f_max, l_opt, l_slack, v_max, pe_factor, inv_l_opt, inv_l_slack, inv_ref_strain, tendon_k,
-                       sphere_x, sphere_y, radius, k_n, v_n, k_t, v_t, mu_stick, mu_slide, v_stick, v_reg,
-                       lim_lo, lim_hi, lim_k, lim_w,
-                       use_muscles, use_contact, use_limits, regularized,
-                       psi, psidot, M, bias, l_mtu, arms, f_se, v_ce, dv_dl, f_l, l_norm, mmom,
-                       pos, vel, jac, fn, ft, cn, ct, anchor, mode, lim_m, lim_d, have_trig, trig_cos, trig_sin,
-                       write_zeros):
-        # Every stage is a loop over the batch innermost, on rows that are contiguous in the
-        # batch: the compiler vectorizes these loops across walkers (SIMD), which the scalar
-        # walker-by-walker form could not. Per walker the arithmetic is the numpy reference's.
-        # write_zeros False: the mass matrix's structural zeros and, without muscles, the muscle
-        # outputs are left as they are (the sub-steps' own arrays: zeroed once, never read).
+    def _kinematics_stage(state, skeleton, write_zeros, cs, sn, out):
+        """Kinematics: absolute coordinates (``skeleton.abs_from_rel``), the cos and sin of the 8
+        absolute angles (into ``cs``, ``sn``, (8, rows)), the mass matrix and the velocity-product
+        and gravity forces (``skeleton.mass_matrix_and_forces``), into ``out`` (``ForceArrays``).
+        write_zeros False: the mass matrix's structural zeros are left as they are."""
+        q, qdot = state.q, state.qdot
+        psi, psidot, M, bias = out.psi, out.psidot, out.mass_matrix, out.bias
+        mass_total, w, gravity = skeleton.mass_total, skeleton.w, skeleton.gravity
+        A_pair, B_pair, A_diag = skeleton.A_pair, skeleton.B_pair, skeleton.A_diag
+        pair_j, pair_k, bias_terms = skeleton.pair_j, skeleton.pair_k, skeleton.bias_terms
         nb = q.shape[1]
-        ld = _row_length(nb)  # padded rows of the temporaries (cache sets)
+        rows = _row_length(nb)  # padded rows of the temporaries (cache sets)
         n_pair = pair_j.shape[0]
-        n_mp = arm_cos.shape[0]
-        n_mus = l_ref.shape[0]
-        cs = np.empty((8, ld))
-        sn = np.empty((8, ld))
-        thd2 = np.empty((8, ld))
-        mx = np.empty((8, ld))
-        my = np.empty((8, ld))
-        terms = np.empty((2 * n_pair + 1, ld))
-        # --- absolute coordinates (skeleton.abs_from_rel) ---
+        thd2 = np.empty((8, rows))
+        mx = np.empty((8, rows))
+        my = np.empty((8, rows))
+        terms = np.empty((2 * n_pair + 1, rows))
         for src, dst in ((q, psi), (qdot, psidot)):
             for b in range(nb):
                 dst[0, b] = src[0, b]
@@ -234,20 +228,9 @@ if numba is not None:
                     dst[o, b] = c0 + src[2, b]
                     dst[o + 1, b] = c1 + src[2, b]
                     dst[o + 2, b] = c2 + src[2, b]
-        # --- mass matrix and velocity/gravity forces (skeleton.mass_matrix_and_forces) ---
-        # cos/sin of the 10 coordinates and of the 8 absolute angles (``trig.sin_cos``, as numpy;
-        # no libm call, so vectorized). The angle-addition identities would save 8 of the 18 pairs,
-        # but their rounding-level differences from the numpy reference grow past 1e-9 within 0.5 s
-        # of walking.
-        if have_trig or not use_muscles:  # cos and sin of q from the previous step's fibre update (the
-            cq = trig_cos                   # same values); only the muscles use them
-            sq = trig_sin
-        else:
-            cq = np.empty((10, ld))
-            sq = np.empty((10, ld))
-            for i in range(10):
-                for b in range(nb):
-                    sq[i, b], cq[i, b] = _sin_cos(q[i, b])
+        # cos/sin of the 8 absolute angles (``trig.sin_cos``, as numpy; no libm call, so vectorized).
+        # The angle-addition identities would save 8 of the 18 sine-cosine pairs of a step, but their
+        # rounding-level differences from the numpy reference grow past 1e-9 within 0.5 s of walking.
         for i in range(8):
             for b in range(nb):
                 sn[i, b], cs[i, b] = _sin_cos(psi[2 + i, b])
@@ -298,61 +281,103 @@ if numba is not None:
             for b in range(nb):
                 bias[2 + a, b] = bias[2 + a, b] - gravity[b] * my[a, b]
 
-        # --- muscles (model.path_geometry, muscles.fiber_dynamics, muscle_generalized_forces) ---
-        if use_muscles:
-            dl = np.empty((n_mp + 1, ld))
-            tq = np.empty((n_mp + 1, ld))
+    @njit(cache=True, error_model="numpy")
+    def _muscle_stage(state, paths, muscles, trig, out):
+        """Muscles: path lengths and moment arms (``model.path_geometry``), tendon force and fibre
+        velocity (``muscles.fiber_dynamics``), their generalized forces
+        (``model.muscle_generalized_forces``), into ``out``. trig: cos and sin of q when known."""
+        q, act, lce = state.q, state.activation, state.fiber_length
+        pair_coord, arm_cos, arm_sin, arm_const = paths.pair_coord, paths.arm_cos, paths.arm_sin, paths.arm_const
+        length_const, l_ref = paths.length_const, paths.l_ref
+        inv_l_opt = muscles.inv_l_opt
+        l_mtu, arms, f_se, v_ce, dv_dl = out.mtu_length, out.moment_arms, out.force, out.fiber_velocity, out.dv_dl
+        f_l, l_norm, mmom = out.fl, out.fiber_length_norm, out.muscle_moment
+        nb = q.shape[1]
+        rows = _row_length(nb)  # padded rows of the temporaries (cache sets)
+        n_mp = arm_cos.shape[0]
+        n_mus = l_ref.shape[0]
+        if trig.known:  # cos and sin of q from the previous step's fibre update (the same values)
+            cq = trig.cos
+            sq = trig.sin
+        else:
+            cq = np.empty((10, rows))
+            sq = np.empty((10, rows))
+            for i in range(10):
+                for b in range(nb):
+                    sq[i, b], cq[i, b] = _sin_cos(q[i, b])
+        dl = np.empty((n_mp + 1, rows))
+        tq = np.empty((n_mp + 1, rows))
+        for b in range(nb):
+            dl[n_mp, b] = 0.0
+            tq[n_mp, b] = 0.0
+        for p in range(n_mp):
+            c = pair_coord[p]
             for b in range(nb):
-                dl[n_mp, b] = 0.0
-                tq[n_mp, b] = 0.0
-            for p in range(n_mp):
-                c = pair_coord[p]
-                for b in range(nb):
-                    cqc = cq[c, b]
-                    sqc = sq[c, b]
-                    arms[p, b] = arm_cos[p, b] * cqc + arm_sin[p, b] * sqc + arm_const[p, b]
-                    dl[p, b] = length_const[p, b] - (arm_cos[p, b] * sqc - arm_sin[p, b] * cqc
-                                                      + arm_const[p, b] * q[c, b])
-            for m in range(n_mus):
-                _gather_sum(dl, muscle_pairs[m], l_mtu, m)
-                for b in range(nb):
-                    l_mtu[m, b] = l_ref[m, b] + l_mtu[m, b]
-                    x = (lce[m, b] * inv_l_opt[m, b] - 1.0) * _INV_W
-                    f_l[m, b] = _FL_C * ((x * abs(x)) * x)  # exponent; exp taken below
-                for b in range(nb):  # libm exp: its own loop
-                    f_l[m, b] = np.exp(f_l[m, b])
-                for b in range(nb):
-                    ilo = inv_l_opt[m, b]
-                    l_norm[m, b] = lce[m, b] * ilo
-                    fse, v, dv = _ce_state(lce[m, b], act[m, b], l_mtu[m, b], l_opt[m, b], ilo, f_max[m, b],
-                                           l_slack[m, b], inv_l_slack[m, b], inv_ref_strain[m, b], tendon_k[m, b],
-                                           pe_factor[m, b], v_max[m, b], f_l[m, b])
-                    f_se[m, b] = fse
-                    v_ce[m, b] = v
-                    dv_dl[m, b] = dv
-            for p in range(n_mp):
-                pm = pair_muscle[p]
-                for b in range(nb):
-                    tq[p, b] = arms[p, b] * f_se[pm, b]
-            for c in range(10):
-                _gather_sum(tq, coord_pairs[c], mmom, c)
-        elif write_zeros:
-            for m in range(n_mus):
-                for b in range(nb):
-                    l_mtu[m, b] = 0.0
-                    f_se[m, b] = 0.0
-                    v_ce[m, b] = 0.0
-                    dv_dl[m, b] = 0.0
-                    f_l[m, b] = 0.0
-                    l_norm[m, b] = 0.0
-            for p in range(n_mp):
-                for b in range(nb):
-                    arms[p, b] = 0.0
-            for c in range(10):
-                for b in range(nb):
-                    mmom[c, b] = 0.0
+                cqc = cq[c, b]
+                sqc = sq[c, b]
+                arms[p, b] = arm_cos[p, b] * cqc + arm_sin[p, b] * sqc + arm_const[p, b]
+                dl[p, b] = length_const[p, b] - (arm_cos[p, b] * sqc - arm_sin[p, b] * cqc
+                                                  + arm_const[p, b] * q[c, b])
+        for m in range(n_mus):
+            _gather_sum(dl, paths.muscle_pairs[m], l_mtu, m)
+            for b in range(nb):
+                l_mtu[m, b] = l_ref[m, b] + l_mtu[m, b]
+                x = (lce[m, b] * inv_l_opt[m, b] - 1.0) * _INV_W
+                f_l[m, b] = _FL_C * ((x * abs(x)) * x)  # exponent; exp taken below
+            for b in range(nb):  # libm exp: its own loop
+                f_l[m, b] = np.exp(f_l[m, b])
+            for b in range(nb):
+                ilo = inv_l_opt[m, b]
+                l_norm[m, b] = lce[m, b] * ilo
+                fse, v, dv = _ce_state(lce[m, b], act[m, b], l_mtu[m, b], muscles.l_opt[m, b], ilo,
+                                       muscles.f_max[m, b], muscles.l_slack[m, b], muscles.inv_l_slack[m, b],
+                                       muscles.inv_ref_strain[m, b], muscles.tendon_stiffness[m, b],
+                                       muscles.pe_factor[m, b], muscles.v_max[m, b], f_l[m, b])
+                f_se[m, b] = fse
+                v_ce[m, b] = v
+                dv_dl[m, b] = dv
+        for p in range(n_mp):
+            pm = paths.pair_muscle[p]
+            for b in range(nb):
+                tq[p, b] = arms[p, b] * f_se[pm, b]
+        for c in range(10):
+            _gather_sum(tq, paths.coord_pairs[c], mmom, c)
 
-        # --- contact spheres (skeleton.foot_point_kinematics, contact.normal_force/friction_force) ---
+    @njit(cache=True, error_model="numpy")
+    def _zero_muscle_outputs(out):
+        """The muscle fields of ``out`` without muscles: zero."""
+        nb = out.force.shape[1]
+        for m in range(out.force.shape[0]):
+            for b in range(nb):
+                out.mtu_length[m, b] = 0.0
+                out.force[m, b] = 0.0
+                out.fiber_velocity[m, b] = 0.0
+                out.dv_dl[m, b] = 0.0
+                out.fl[m, b] = 0.0
+                out.fiber_length_norm[m, b] = 0.0
+        for p in range(out.moment_arms.shape[0]):
+            for b in range(nb):
+                out.moment_arms[p, b] = 0.0
+        for c in range(10):
+            for b in range(nb):
+                out.muscle_moment[c, b] = 0.0
+
+    @njit(cache=True, error_model="numpy")
+    def _contact_stage(state, skeleton, contact, switches, cs, sn, out):
+        """Contact: sphere positions, velocities and Jacobians (``skeleton.foot_point_kinematics``),
+        normal and friction forces with their damping and the friction state to carry on
+        (``contact.normal_force``, ``contact.friction_force``), into ``out``. cs, sn: cos and sin
+        of the absolute angles (``_kinematics_stage``)."""
+        nb = state.q.shape[1]
+        anchor_in, mode_in = state.anchor, state.mode
+        psi, psidot, leg_links = out.psi, out.psidot, skeleton.leg_links
+        pos, vel, jac = out.sphere_pos, out.sphere_vel, out.contact_jac
+        fn, ft, cn, ct, anchor, mode = out.fn, out.ft, out.cn, out.ct, out.anchor, out.mode
+        sphere_x, sphere_y, radius = contact.sphere_x, contact.sphere_y, contact.radius
+        k_n, v_n = contact.normal_stiffness, contact.normal_damping_velocity
+        k_t, v_t = contact.tangential_stiffness, contact.tangential_damping_velocity
+        mu_stick, mu_slide = contact.stick_friction, contact.slide_friction
+        v_stick, v_reg = contact.stick_velocity, contact.regularization_velocity
         for leg in range(2):
             ife, iti, ifo = 2 + 3 * leg, 3 + 3 * leg, 4 + 3 * leg
             for s in range(2):
@@ -389,7 +414,7 @@ if numba is not None:
                     vy = psidot[1, b] + (((hx * r0 + kx * r1) + ax * r2) + px * r3)
                     vel[0, leg, s, b] = vx
                     vel[1, leg, s, b] = vy
-                if not use_contact:
+                if not switches.contact:
                     for b in range(nb):
                         fn[leg, s, b] = 0.0
                         ft[leg, s, b] = 0.0
@@ -404,7 +429,7 @@ if numba is not None:
                     on = pen > 0.0 and factor > 0.0
                     fn[leg, s, b] = k_n[b] * pen * factor if on else 0.0
                     cn[leg, s, b] = k_n[b] * pen / v_n[b] if on else 0.0
-                if regularized:
+                if switches.regularized_friction:
                     for b in range(nb):
                         vx = vel[0, leg, s, b]
                         fnv = fn[leg, s, b]
@@ -440,7 +465,13 @@ if numba is not None:
                     slip_mode = MODE_SLIP_FWD if direction > 0.0 else MODE_SLIP_BWD
                     mode[leg, s, b] = MODE_AIR if not loaded else (slip_mode if slipping else MODE_STICK)
 
-        # --- joint limits (joint_limits.limit_torques), rows 3..9 ---
+    @njit(cache=True, error_model="numpy")
+    def _limit_stage(state, limits, use_limits, out):
+        """Joint limits (``joint_limits.limit_torques``) on rows 3..9, into ``out``."""
+        q, qdot = state.q, state.qdot
+        lim_m, lim_d = out.limit_moment, out.limit_damping
+        lim_lo, lim_hi, lim_k, lim_w = limits.lower, limits.upper, limits.stiffness, limits.w_max
+        nb = q.shape[1]
         for c in range(10):
             for b in range(nb):
                 lim_m[c, b] = 0.0
@@ -462,6 +493,31 @@ if numba is not None:
                     lim_m[c, b] = t_lo - t_hi
                     lim_d[c, b] = d_lo + d_hi
 
+    @njit(cache=True, error_model="numpy")
+    def _forces_kernel(state, model, switches, trig, out, write_zeros):
+        """``dynamics.evaluate_forces`` as stages, each a loop over the batch innermost on rows that
+        are contiguous in the batch (the compiler vectorizes these loops across walkers, SIMD):
+        kinematics -> muscles -> contact -> joint limits. Records: ``StateRecord``,
+        ``ModelRecord``, ``ForceSwitches``, ``TrigRecord``, ``ForceArrays`` (written). write_zeros
+        False: the constant zeros (the mass matrix's structural zeros and, without muscles, the
+        muscle outputs) are left as they are (arrays that hold them already)."""
+        rows = _row_length(state.q.shape[1])
+        cs = np.empty((8, rows))  # cos and sin of the absolute angles: kinematics and contact
+        sn = np.empty((8, rows))
+        _kinematics_stage(state, model.skeleton, write_zeros, cs, sn, out)
+        if switches.muscles:
+            _muscle_stage(state, model.paths, model.muscles, trig, out)
+        elif write_zeros:
+            _zero_muscle_outputs(out)
+        _contact_stage(state, model.skeleton, model.contact, switches, cs, sn, out)
+        _limit_stage(state, model.limits, switches.joint_limits, out)
+
+    @njit(cache=True, error_model="numpy")
+    def _forces_entry(state, model, switches, trig, out, write_zeros):
+        """``_forces_kernel`` from Python: the records come as plain tuples (``records.plain``)."""
+        _forces_kernel(StateRecord(*state), named_model(model), ForceSwitches(*switches), TrigRecord(*trig),
+                       ForceArrays(*out), write_zeros)
+
     @njit(cache=True, inline="always", error_model="numpy")
     def _damping_x(jac, c, xy, leg, i, b):
         """``D[2+i, xy] = D[xy, 2+i]`` of one leg's contact damping block ``J^T C J`` (unscaled):
@@ -478,47 +534,52 @@ if numba is not None:
                    + (cn[leg, 1, b] * jac[1, leg, 1, i, b]) * jac[1, leg, 1, k, b]))
 
     @njit(cache=True, inline="always", error_model="numpy")
-    def _add_contact_damping(A, jac, cn, ct, dt, nb):
-        """``A += dt J^T C J`` of the contact spheres (``dynamics._add_contact_damping``): per leg a
-        block D on (x, y, pelvis, femur, tibia, foot), each entry computed where it is added (no
-        temporary D: it was 72 rows of the batch, written, scaled and read again). The root block
-        (x, y, pelvis) takes both legs' entries, ``D_r dt + D_l dt``. Only the entries the
+    def _add_contact_damping(A, jac, cn, ct, h, nb):
+        """``A += h J^T C J`` of the contact spheres, h the damping step (s)
+        (``dynamics._add_contact_damping``): per leg a block D on (x, y, pelvis, femur, tibia, foot),
+        each entry computed where it is added (no temporary D: it was 72 rows of the batch,
+        written, scaled and read again). The root block
+        (x, y, pelvis) takes both legs' entries, ``D_r h + D_l h``. Only the entries the
         factorization reads are written (``_factor_entries``: the upper triangle within a leg, the
         x, y and pelvis rows against the legs)."""
         for b in range(nb):
-            A[0, 0, b] += (ct[0, 0, b] + ct[0, 1, b]) * dt + (ct[1, 0, b] + ct[1, 1, b]) * dt
-            A[1, 1, b] += (cn[0, 0, b] + cn[0, 1, b]) * dt + (cn[1, 0, b] + cn[1, 1, b]) * dt
+            A[0, 0, b] += (ct[0, 0, b] + ct[0, 1, b]) * h + (ct[1, 0, b] + ct[1, 1, b]) * h
+            A[1, 1, b] += (cn[0, 0, b] + cn[0, 1, b]) * h + (cn[1, 0, b] + cn[1, 1, b]) * h
         for xy in range(2):  # x or y against the pelvis (D[0, 2], D[1, 2])
             c = ct if xy == 0 else cn
             for b in range(nb):
-                A[xy, 2, b] += _damping_x(jac, c, xy, 0, 0, b) * dt + _damping_x(jac, c, xy, 1, 0, b) * dt
+                A[xy, 2, b] += _damping_x(jac, c, xy, 0, 0, b) * h + _damping_x(jac, c, xy, 1, 0, b) * h
         for b in range(nb):
-            A[2, 2, b] += (_damping_links(jac, cn, ct, 0, 0, 0, b) * dt
-                           + _damping_links(jac, cn, ct, 1, 0, 0, b) * dt)
+            A[2, 2, b] += (_damping_links(jac, cn, ct, 0, 0, 0, b) * h
+                           + _damping_links(jac, cn, ct, 1, 0, 0, b) * h)
         for leg in range(2):
             o = 4 + 3 * leg
             for i in range(3):  # the leg's links femur, tibia, foot: D index 3 + i, link 1 + i
                 for k in range(i, 3):
                     for b in range(nb):
-                        A[o + i, o + k, b] += _damping_links(jac, cn, ct, leg, 1 + i, 1 + k, b) * dt
+                        A[o + i, o + k, b] += _damping_links(jac, cn, ct, leg, 1 + i, 1 + k, b) * h
                 for xy in range(2):
                     c = ct if xy == 0 else cn
                     for b in range(nb):
-                        A[xy, o + i, b] += _damping_x(jac, c, xy, leg, 1 + i, b) * dt
+                        A[xy, o + i, b] += _damping_x(jac, c, xy, leg, 1 + i, b) * h
                 for b in range(nb):
-                    A[2, o + i, b] += _damping_links(jac, cn, ct, leg, 0, 1 + i, b) * dt
+                    A[2, o + i, b] += _damping_links(jac, cn, ct, leg, 0, 1 + i, b) * h
 
     @njit(cache=True, error_model="numpy")
-    def _accelerations_kernel(M_in, bias, mmom, lim_m, lim_d, torque, damping, jac, fn, ft, cn, ct, dt,
-                              use_contact, parent_of, qdd):
-        # batch-innermost loops, as in _forces_kernel
+    def _accelerations_kernel(solve, torque, damping, damping_step, use_contact, qdd):
+        """``dynamics.accelerations``: qddot (10, B) into ``qdd`` from the ``SolveInputs`` ``solve``,
+        the actuators' torque and damping (10, B), the damping taken implicitly over
+        ``damping_step`` (s; 0: none). Batch-innermost loops, as in ``_forces_kernel``."""
+        M_in, bias, mmom = solve.mass_matrix, solve.bias, solve.muscle_moment
+        lim_m, lim_d, jac = solve.limit_moment, solve.limit_damping, solve.contact_jac
+        fn, ft, cn, ct = solve.fn, solve.ft, solve.cn, solve.ct
         nb = qdd.shape[1]  # the inputs may have padded rows (row_length)
-        ld = _row_length(nb)  # padded rows of the temporaries (cache sets)
-        tau = np.empty((10, ld))
-        Q = np.empty((10, ld))
-        A = np.empty((10, 10, ld))
-        dvec = np.empty((10, ld))
-        dinv = np.empty((10, ld))
+        rows = _row_length(nb)  # padded rows of the temporaries (cache sets)
+        tau = np.empty((10, rows))
+        Q = np.empty((10, rows))
+        A = np.empty((10, 10, rows))
+        dvec = np.empty((10, rows))
+        dinv = np.empty((10, rows))
         for c in range(10):
             for b in range(nb):
                 tau[c, b] = (mmom[c, b] + lim_m[c, b]) + torque[c, b]
@@ -551,17 +612,17 @@ if numba is not None:
             r, c = _READ_ROW[e], _READ_COL[e]
             for b in range(nb):
                 A[r, c, b] = M_in[r, c, b]
-        if dt > 0.0:
+        if damping_step > 0.0:
             for j in range(10):
-                p = parent_of[j]
+                p = _PARENT_OF[j]
                 for b in range(nb):
-                    d = (lim_d[j, b] + damping[j, b]) * dt
+                    d = (lim_d[j, b] + damping[j, b]) * damping_step
                     A[j, j, b] += d
                     if p >= 0:  # A[p, j]: the entry of the pair the factorization reads (p after j)
                         A[p, p, b] += d
                         A[p, j, b] -= d
             if use_contact:
-                _add_contact_damping(A, jac, cn, ct, dt, nb)
+                _add_contact_damping(A, jac, cn, ct, damping_step, nb)
         # LDL^T solve of A x = bias + Q (A symmetric positive definite) in the leaves-first order of
         # _tree_elimination, over the factor's non-zero entries only; batch innermost. L[i, j] is kept
         # in A[i, j] (i eliminated after j), D in dvec and 1/D in dinv (one division per pivot; the
@@ -619,106 +680,96 @@ if numba is not None:
                 qdd[o + 1, b] = x[o + 1, b] - x[o, b]
                 qdd[o + 2, b] = x[o + 2, b] - x[o + 1, b]
 
+    @njit(cache=True, error_model="numpy")
+    def _accelerations_entry(solve, torque, damping, damping_step, use_contact, qdd):
+        """``_accelerations_kernel`` from Python: ``solve`` comes as a plain tuple (``records.plain``)."""
+        _accelerations_kernel(SolveInputs(*solve), torque, damping, damping_step, use_contact, qdd)
+
 
 _NO_TRIG = (np.empty((10, 0)), np.empty((10, 0)))  # placeholders for the kernel's trig arguments
 
 
-def model_arrays(model: Model) -> tuple:
-    """The model's parameter arrays in the order ``_forces_kernel`` takes them."""
-    sk, pp, mp, cp, lim = model.skeleton, model.paths, model.muscles, model.contact, model.limits
-    return (sk.mass_total, sk.w, sk.A_pair, sk.B_pair, sk.A_diag, sk.leg_links, sk.gravity, PAIR_J, PAIR_K,
-            BIAS_TERMS, PAIR_COORD_INDEX, pp.arm_cos, pp.arm_sin, pp.arm_const, pp.length_const, pp.l_ref,
-            MUSCLE_PAIRS, COORD_PAIRS, PAIR_MUSCLE_INDEX,
-            mp.f_max, mp.l_opt, mp.l_slack, mp.v_max, mp.pe_factor, mp.inv_l_opt, mp.inv_l_slack, mp.inv_ref_strain,
-            mp.tendon_stiffness,
-            cp.sphere_x, cp.sphere_y, cp.radius, cp.normal_stiffness, cp.normal_damping_velocity,
-            cp.tangential_stiffness, cp.tangential_damping_velocity, cp.stick_friction, cp.slide_friction,
-            cp.stick_velocity, cp.regularization_velocity,
-            lim.lower, lim.upper, lim.stiffness, lim.w_max)
+#: the shape of each ``ForceArrays`` field without its batch axis (``dynamics.ForceState``)
+_FORCE_SHAPES = {"psi": (10,), "psidot": (10,), "mass_matrix": (10, 10), "bias": (10,),
+                 "mtu_length": (N_MUSCLES,), "moment_arms": (len(PAIR_NAMES),), "force": (N_MUSCLES,),
+                 "fiber_velocity": (N_MUSCLES,), "dv_dl": (N_MUSCLES,), "fl": (N_MUSCLES,),
+                 "fiber_length_norm": (N_MUSCLES,), "muscle_moment": (10,), "sphere_pos": (2, 2, 2),
+                 "sphere_vel": (2, 2, 2), "contact_jac": (2, 2, 2, 4), "fn": (2, 2), "ft": (2, 2), "cn": (2, 2),
+                 "ct": (2, 2), "anchor": (2, 2), "mode": (2, 2), "limit_moment": (10,), "limit_damping": (10,)}
+assert set(_FORCE_SHAPES) == set(ForceArrays._fields)
 
 
-def model_flags(model: Model, muscles: bool = True) -> tuple:
-    """(use_muscles, use_contact, use_limits, regularized friction) as ``_forces_kernel`` takes them."""
-    opt = model.options
-    return (bool(opt.muscles) and muscles, bool(opt.contact), bool(opt.joint_limits), opt.friction == "regularized")
+def new_force_arrays(model: Model, nb: int) -> ForceArrays:
+    """Uninitialized output arrays of ``_forces_kernel`` for ``nb`` walkers of ``model``, with padded
+    rows (``row_length``)."""
+    rows = row_length(nb)
+    return ForceArrays._make([np.empty(_FORCE_SHAPES[name] + (rows,)) for name in ForceArrays._fields])
 
 
-def new_force_arrays(model: Model, nb: int) -> tuple:
-    """Uninitialized output arrays of ``_forces_kernel`` with padded rows (``row_length``), in its
-    order (the ``ForceState`` fields from ``psi`` to ``limit_damping``)."""
-    n_mus, n_pair = model.paths.l_ref.shape[0], model.paths.arm_cos.shape[0]
-    ld = row_length(nb)
-    e = np.empty
-    return (e((10, ld)), e((10, ld)), e((10, 10, ld)), e((10, ld)),  # psi, psidot, M, bias
-            e((n_mus, ld)), e((n_pair, ld)), e((n_mus, ld)), e((n_mus, ld)), e((n_mus, ld)), e((n_mus, ld)),
-            e((n_mus, ld)), e((10, ld)),  # l_mtu, arms, f_se, v_ce, dv_dl, f_l, l_norm, mmom
-            e((2, 2, 2, ld)), e((2, 2, 2, ld)), e((2, 2, 2, 4, ld)),  # pos, vel, jac
-            e((2, 2, ld)), e((2, 2, ld)), e((2, 2, ld)), e((2, 2, ld)), e((2, 2, ld)), e((2, 2, ld)),  # fn .. mode
-            e((10, ld)), e((10, ld)))  # lim_m, lim_d
+def zeroed_force_arrays(model: Model, nb: int) -> ForceArrays:
+    """``new_force_arrays(model, nb)`` filled with zeros: output arrays that already hold every
+    constant zero the force kernel writes (``evaluate_forces(outputs_zeroed=True)``)."""
+    arrays = new_force_arrays(model, nb)
+    for a in arrays:
+        a.fill(0.0)
+    return arrays
 
 
-#: the ``ForceState`` fields that ``_forces_kernel`` writes, in its argument order (all but q, qdot, padded)
-FORCE_FIELDS = tuple(f.name for f in fields(ForceState) if f.name not in ("q", "qdot", "padded"))
-
-
-def force_arrays(fs) -> tuple:
-    """The kernels' arrays of a ``ForceState`` (``kernel_forces``) in ``_forces_kernel``'s output order."""
-    k = kernel_forces(fs)
-    return tuple(getattr(k, name) for name in FORCE_FIELDS)
-
-
-_ZEROS: dict = {}  # nb -> zeros (10, nb): what actuator_rows gives for None
+def force_arrays(forces) -> tuple:
+    """The kernels' arrays of a ``ForceState`` (``kernel_forces``): its ``ForceArrays``, as a plain
+    tuple (``records.plain``)."""
+    arrays = kernel_forces(forces)
+    return tuple([getattr(arrays, name) for name in ForceArrays._fields])
 
 
 def actuator_rows(values, nb: int) -> np.ndarray:
-    """Actuator torques or damping (10, B) as a C-contiguous array for the kernels; zeros for None
-    (one array per batch size, kept: the kernels only read these rows; left writeable, since a
-    read-only array would make numba compile every kernel that takes it a second time)."""
+    """Actuator torques or damping (10, B) as a C-contiguous array for the kernels; new zeros for
+    None (a run keeps one zero array instead: ``update.StepWorkspace.no_actuator``)."""
     if values is None:
-        zeros = _ZEROS.get(nb)
-        if zeros is None:
-            _ZEROS.clear()
-            zeros = _ZEROS[nb] = np.zeros((10, nb))
-        return zeros
+        return np.zeros((10, nb))
     return np.ascontiguousarray(np.broadcast_to(values, (10, nb)))
 
 
 def evaluate_forces(model: Model, q, qdot, act, lce, anchor, mode, muscles: bool = True, trig=None, outputs=None,
-                    outputs_zeroed: bool = False):
+                    outputs_zeroed: bool = False, records: ModelRecord | None = None):
     """Compiled ``dynamics.evaluate_forces`` (same arguments, same ``ForceState``).
 
     trig: optional ``(cos q, sin q)``, (10, B) each, already computed for these coordinates
     (``fiber_newton`` returns them for the state it updates); saves 10 sine-cosine pairs per walker.
-    outputs: optional arrays from ``new_force_arrays(model, B)`` to write into (overwritten; the
-    returned ``ForceState`` views them), instead of new ones. outputs_zeroed: they already hold
-    what this call would write as constant zeros (they were filled by an earlier call with the same
-    ``muscles``): the mass matrix's 32 structural zeros are then not written again."""
+    outputs: optional ``ForceArrays`` from ``new_force_arrays(model, B)`` to write into
+    (overwritten; the returned ``ForceState`` views them), instead of new ones. outputs_zeroed:
+    they already hold what this call would write as constant zeros (``zeroed_force_arrays``, or
+    filled by an earlier call with the same ``muscles``): the mass matrix's 32 structural zeros
+    are then not written again. records: the model's ``ModelRecord`` when the caller keeps it
+    (``records.model_record(model)``, made here otherwise)."""
     require()
     nb = q.shape[1]
     if outputs is None:  # padded rows (see _numba.row_length); the kernels get the full arrays
         outputs = new_force_arrays(model, nb)
-    _forces_kernel(q, qdot, act, lce, anchor, mode, *model_arrays(model), *model_flags(model, muscles), *outputs,
-                   trig is not None, *(_NO_TRIG if trig is None else trig), not outputs_zeroed)
-    full = ForceState(q, qdot, *outputs)
+    if records is None:
+        records = model_record(model)
+    cos_sin = _NO_TRIG if trig is None else trig
+    _forces_entry(plain(StateRecord(q, qdot, act, lce, anchor, mode)), plain(records),
+                  plain(force_switches(model, muscles)), (trig is not None, *cos_sin), plain(outputs),
+                  not outputs_zeroed)
+    full = ForceState(q, qdot, *outputs)  # ForceArrays: the ForceState fields after q and qdot, in order
     if row_length(nb) == nb:
         return full
     return ForceState(q, qdot, *(a[..., :nb] for a in outputs), padded=full)
 
 
-def kernel_forces(fs):
-    """The ``ForceState`` whose arrays the kernels take: ``fs.padded`` when ``evaluate_forces``
-    padded the rows, else ``fs`` (its arrays must then be C-contiguous)."""
-    return fs if fs.padded is None else fs.padded
+def kernel_forces(forces):
+    """The ``ForceState`` whose arrays the kernels take: ``forces.padded`` when ``evaluate_forces``
+    padded the rows, else ``forces`` (its arrays must then be C-contiguous)."""
+    return forces if forces.padded is None else forces.padded
 
 
-def accelerations(model: Model, fs, actuator_torque=None, actuator_damping=None, dt: float = 0.0):
+def accelerations(model: Model, forces, actuator_torque=None, actuator_damping=None, damping_step: float = 0.0):
     """Compiled ``dynamics.accelerations`` (same arguments and result)."""
     require()
-    nb = fs.q.shape[1]
+    nb = forces.q.shape[1]
     torque, damping = actuator_rows(actuator_torque, nb), actuator_rows(actuator_damping, nb)
     qdd = np.empty((10, nb))
-    k = kernel_forces(fs)
-    _accelerations_kernel(k.mass_matrix, k.bias, k.muscle_moment, k.limit_moment, k.limit_damping, torque, damping,
-                          k.contact_jac, k.fn, k.ft, k.cn, k.ct, float(dt), bool(model.options.contact), _PARENT_OF,
-                          qdd)
+    _accelerations_entry(solve_inputs(kernel_forces(forces)), torque, damping, float(damping_step),
+                         bool(model.options.contact), qdd)
     return qdd

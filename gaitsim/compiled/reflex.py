@@ -1,7 +1,8 @@
 """Compiled reflex law (``reflex.ReflexController.__call__``), selected by ``ReflexController(backend="numba")``.
 
 The controller hands the kernel plain arrays in a ``ReflexKernelInputs`` record (``reflex_inputs``:
-gains by name, muscle constants, delay-line layout); this module never sees the controller.
+gains in a table whose rows the kernel reads by name, ``GAIN``; muscle constants, delay-line
+layout); this module never sees the controller.
 """
 
 from __future__ import annotations
@@ -10,18 +11,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..names import COORDINATES, LEG_MUSCLES, N_MUSCLES
+from ..names import COORDINATES, LEG_MUSCLES, MUSCLES, N_MUSCLES
+from ..reflex_gains import ReflexGains
 from ._numba import _row_length, njit, numba, require, row_length
 from .physics import kernel_forces
 
-#: gain order of the kernel's unpacking below; equals ReflexGains.names() (checked by tests/test_compiled.py)
-_KERNEL_GAIN_ORDER = (
-    "S0", "G_SOL", "G_TA", "l_off_TA", "G_SOLTA", "G_GAS", "S0_VAS", "G_VAS", "k_phi", "knee_off", "k_bw", "dS",
-    "kp", "kd", "S0_BAL", "theta_ref", "G_HFL", "l_off_HFL", "k_lean", "G_HAMHFL", "l_off_HAM", "G_HAM", "G_GLU",
-    "G_RF", "calf_stretch_gain", "l_off_CS", "calf_stretch_velocity_gain", "S0_L", "kp_L", "kd_L", "kq_L",
-    "lumbar_ref", "k_trunk", "G_sway", "sway_threshold", "transfer_load", "stance_on", "stance_off",
-    "pre_swing_calf_keep",
-)
+#: the row of each gain in the kernel's gain table (``ReflexKernelInputs.gains``), by name, in
+#: ``ReflexGains`` field order: the kernel reads ``gains[GAIN.G_SOL, b]`` (a compile-time constant)
+ReflexGainIndex = NamedTuple("ReflexGainIndex", [(name, int) for name in ReflexGains.names()])
+GAIN = ReflexGainIndex(*range(len(ReflexGainIndex._fields)))
 
 
 #: signal rows the kernel writes (by number); equals ReflexController.SIGNALS (checked by tests/test_compiled.py)
@@ -37,13 +35,9 @@ _PSOAS, _ILIACUS, _GLU, _HAM, _RF, _VAS, _GAS, _SOL, _TA = (
     LEG_MUSCLES.index(m) for m in ("psoas", "iliacus", "glut_max", "hamstrings", "rect_fem", "vasti", "gastroc",
                                    "soleus", "tib_ant"))
 _KNEE_R, _LUMBAR_ROW = COORDINATES.index("knee_angle_r"), COORDINATES.index("lumbar")
+_ERECTOR_SPINAE, _ABDOMINALS = MUSCLES.index("erector_spinae"), MUSCLES.index("abdominals")
 _KNEE_STRIDE = COORDINATES.index("knee_angle_l") - _KNEE_R
 
-
-_GAIN_INDEX_STANCE_ON = _KERNEL_GAIN_ORDER.index("stance_on")
-_GAIN_INDEX_THETA_REF = _KERNEL_GAIN_ORDER.index("theta_ref")
-_GAIN_INDEX_LUMBAR_REF = _KERNEL_GAIN_ORDER.index("lumbar_ref")
-_GAIN_INDEX_LUMBAR = tuple(_KERNEL_GAIN_ORDER.index(n) for n in ("S0_L", "kp_L", "kd_L", "kq_L"))
 
 if numba is not None:
     from ..muscles import MIN_EXCITATION as _MIN_EXC
@@ -55,13 +49,15 @@ if numba is not None:
     @njit(cache=True, error_model="numpy")
     def _reflex_kernel(step, trunk_initiated, gains, force, l_norm, v_ce, fn, sphere_pos, psi, psidot, q, qdot,
                        f_max, v_scale, bw, delay_steps, n_slots, n_line, memory, exc):
-        # gains: (n_gains, B). Loops run with the batch innermost (vectorized across walkers).
+        """The reflex law at delay-line step ``step``: excitations into ``exc`` (n_muscles, B),
+        ``memory`` updated in place. gains: (n_gains, row_length(B)), rows ``GAIN``. Loops run
+        with the batch innermost (vectorized across walkers)."""
         nb = q.shape[1]
-        ld = _row_length(nb)  # padded rows of the temporaries (cache sets)
+        rows = _row_length(nb)  # padded rows of the temporaries (cache sets)
         n_sig = delay_steps.shape[0]
-        sig = np.empty((n_sig, ld))
-        d = np.empty((n_sig, ld))
-        touchdown = np.empty((2, ld), dtype=np.bool_)
+        sig = np.empty((n_sig, rows))
+        d = np.empty((n_sig, rows))
+        touchdown = np.empty((2, rows), dtype=np.bool_)
         # --- sensors (ReflexController._signals), rows in SIGNALS order ---
         for b in range(nb):
             sig[0, b] = -psi[3, b]
@@ -100,49 +96,47 @@ if numba is not None:
                 memory[row, b] = sig[i, b]
         # --- phase transitions: both legs' touchdowns first (each leg needs the other's) ---
         ph0 = n_line  # memory rows after the line: phase r, l, trailing r, l, theta_TO r, l
-        i_on = _GAIN_INDEX_STANCE_ON
         for leg in range(2):
             for b in range(nb):
-                touchdown[leg, b] = memory[ph0 + leg, b] < 1.0 and d[4 + leg, b] > gains[i_on, b]
+                touchdown[leg, b] = memory[ph0 + leg, b] < 1.0 and d[4 + leg, b] > gains[GAIN.stance_on, b]
         for leg in range(2):
             c = 1 - leg
             o = _NLM * leg
             for b in range(nb):
-                # gains by row (positions of _KERNEL_GAIN_ORDER; an unpacked tuple would add a size check)
-                S0 = gains[0, b]
-                G_SOL = gains[1, b]
-                G_TA = gains[2, b]
-                l_off_TA = gains[3, b]
-                G_SOLTA = gains[4, b]
-                G_GAS = gains[5, b]
-                S0_VAS = gains[6, b]
-                G_VAS = gains[7, b]
-                k_phi = gains[8, b]
-                knee_off = gains[9, b]
-                k_bw = gains[10, b]
-                dS = gains[11, b]
-                kp = gains[12, b]
-                kd = gains[13, b]
-                S0_BAL = gains[14, b]
-                theta_ref = gains[15, b]
-                G_HFL = gains[16, b]
-                l_off_HFL = gains[17, b]
-                k_lean = gains[18, b]
-                G_HAMHFL = gains[19, b]
-                l_off_HAM = gains[20, b]
-                G_HAM = gains[21, b]
-                G_GLU = gains[22, b]
-                G_RF = gains[23, b]
-                G_CS = gains[24, b]
-                l_off_CS = gains[25, b]
-                G_CSV = gains[26, b]
-                k_trunk = gains[32, b]
-                G_sway = gains[33, b]
-                sway_threshold = gains[34, b]
-                transfer_load = gains[35, b]
-                stance_on = gains[36, b]
-                stance_off = gains[37, b]
-                calf_keep = min(max(gains[38, b], 0.0), 1.0)
+                S0 = gains[GAIN.S0, b]
+                G_SOL = gains[GAIN.G_SOL, b]
+                G_TA = gains[GAIN.G_TA, b]
+                l_off_TA = gains[GAIN.l_off_TA, b]
+                G_SOLTA = gains[GAIN.G_SOLTA, b]
+                G_GAS = gains[GAIN.G_GAS, b]
+                S0_VAS = gains[GAIN.S0_VAS, b]
+                G_VAS = gains[GAIN.G_VAS, b]
+                k_phi = gains[GAIN.k_phi, b]
+                knee_off = gains[GAIN.knee_off, b]
+                k_bw = gains[GAIN.k_bw, b]
+                dS = gains[GAIN.dS, b]
+                kp = gains[GAIN.kp, b]
+                kd = gains[GAIN.kd, b]
+                S0_BAL = gains[GAIN.S0_BAL, b]
+                theta_ref = gains[GAIN.theta_ref, b]
+                G_HFL = gains[GAIN.G_HFL, b]
+                l_off_HFL = gains[GAIN.l_off_HFL, b]
+                k_lean = gains[GAIN.k_lean, b]
+                G_HAMHFL = gains[GAIN.G_HAMHFL, b]
+                l_off_HAM = gains[GAIN.l_off_HAM, b]
+                G_HAM = gains[GAIN.G_HAM, b]
+                G_GLU = gains[GAIN.G_GLU, b]
+                G_RF = gains[GAIN.G_RF, b]
+                G_CS = gains[GAIN.calf_stretch_gain, b]
+                l_off_CS = gains[GAIN.l_off_CS, b]
+                G_CSV = gains[GAIN.calf_stretch_velocity_gain, b]
+                k_trunk = gains[GAIN.k_trunk, b]
+                G_sway = gains[GAIN.G_sway, b]
+                sway_threshold = gains[GAIN.sway_threshold, b]
+                transfer_load = gains[GAIN.transfer_load, b]
+                stance_on = gains[GAIN.stance_on, b]
+                stance_off = gains[GAIN.stance_off, b]
+                calf_keep = min(max(gains[GAIN.pre_swing_calf_keep, b], 0.0), 1.0)
                 theta, theta_dot = d[0, b], d[1, b]
                 phase = memory[ph0 + leg, b]
                 trailing = memory[ph0 + 2 + leg, b]
@@ -205,13 +199,11 @@ if numba is not None:
                 memory[ph0 + leg, b] = new_phase
                 memory[ph0 + 2 + leg, b] = new_trailing
                 memory[ph0 + 4 + leg, b] = new_theta_to
-        i_s0l, i_kpl, i_kdl, i_kql = _GAIN_INDEX_LUMBAR
-        i_ref, i_lref = _GAIN_INDEX_THETA_REF, _GAIN_INDEX_LUMBAR_REF
         for b in range(nb):
-            u_l = (gains[i_kpl, b] * (d[0, b] - gains[i_ref, b]) + gains[i_kdl, b] * d[1, b]
-                   + gains[i_kql, b] * (-d[2, b] - gains[i_lref, b]))
-            exc[N_MUSCLES - 2, b] = gains[i_s0l, b] + _p(u_l)  # erector spinae
-            exc[N_MUSCLES - 1, b] = gains[i_s0l, b] + _p(-u_l)  # abdominals
+            u_l = (gains[GAIN.kp_L, b] * (d[0, b] - gains[GAIN.theta_ref, b]) + gains[GAIN.kd_L, b] * d[1, b]
+                   + gains[GAIN.kq_L, b] * (-d[2, b] - gains[GAIN.lumbar_ref, b]))
+            exc[_ERECTOR_SPINAE, b] = gains[GAIN.S0_L, b] + _p(u_l)
+            exc[_ABDOMINALS, b] = gains[GAIN.S0_L, b] + _p(-u_l)
         for m in range(N_MUSCLES):
             for b in range(nb):
                 exc[m, b] = min(max(exc[m, b], _MIN_EXC), 1.0)
@@ -220,7 +212,7 @@ if numba is not None:
 class ReflexKernelInputs(NamedTuple):
     """What the compiled reflex law reads besides the sensors, fixed over a run (batch-last)."""
 
-    gains: np.ndarray  # (n_gains, row_length(B)): the gains in ``_KERNEL_GAIN_ORDER``, padded rows
+    gains: np.ndarray  # (n_gains, row_length(B)): row GAIN.<name> holds that gain, padded rows
     trunk_initiated: bool  # the controller's mode
     f_max: np.ndarray  # (n_muscles, B) N
     v_scale: np.ndarray  # (n_muscles, B) m/s: maximal shortening velocity v_max * l_opt
@@ -233,28 +225,30 @@ class ReflexKernelInputs(NamedTuple):
 def reflex_inputs(gains: dict, trunk_initiated: bool, f_max, v_scale, body_weight, delay_steps, n_slots: int,
                   line_size: int) -> ReflexKernelInputs:
     """The kernel's record from gains by name ({name: (B,)}, exactly the names of
-    ``_KERNEL_GAIN_ORDER``) and the controller's constants; ValueError naming missing or unknown gains."""
-    missing = [n for n in _KERNEL_GAIN_ORDER if n not in gains]
-    unknown = [n for n in gains if n not in _KERNEL_GAIN_ORDER]
+    ``ReflexGains``) and the controller's constants; ValueError naming missing or unknown gains."""
+    names = ReflexGainIndex._fields
+    missing = [n for n in names if n not in gains]
+    unknown = [n for n in gains if n not in names]
     if missing or unknown:
         raise ValueError(f"compiled reflex: gains missing {missing} / unknown {unknown}; the kernel reads "
-                         f"{', '.join(_KERNEL_GAIN_ORDER)}")
+                         f"{', '.join(names)}")
     nb = np.shape(body_weight)[0]
-    table = np.empty((len(_KERNEL_GAIN_ORDER), row_length(nb)))  # padded rows: see _numba.row_length
-    table[:, :nb] = np.stack([np.broadcast_to(gains[n], (nb,)) for n in _KERNEL_GAIN_ORDER], axis=0)
-    return ReflexKernelInputs(table, bool(trunk_initiated), np.ascontiguousarray(f_max), np.ascontiguousarray(v_scale),
-                              np.ascontiguousarray(body_weight), np.asarray(delay_steps, dtype=np.int64),
-                              int(n_slots), int(line_size))
+    table = np.empty((len(names), row_length(nb)))  # padded rows: see _numba.row_length
+    table[:, :nb] = np.stack([np.broadcast_to(gains[n], (nb,)) for n in names], axis=0)
+    return ReflexKernelInputs(table, bool(trunk_initiated), np.ascontiguousarray(f_max),
+                              np.ascontiguousarray(v_scale), np.ascontiguousarray(body_weight),
+                              np.asarray(delay_steps, dtype=np.int64), int(n_slots), int(line_size))
 
 
-def reflex_excitation(inputs: ReflexKernelInputs, step_index: int, fs, memory) -> np.ndarray:
+def reflex_excitation(inputs: ReflexKernelInputs, step_index: int, forces, memory) -> np.ndarray:
     """Compiled ``ReflexController.__call__``: excitation (n_muscles, B) at delay-line step
     ``step_index``; ``memory`` (the delay line and phase rows) is updated in place."""
     require()
-    nb = fs.q.shape[1]
-    exc = np.empty((fs.force.shape[0], nb))
-    k = kernel_forces(fs)
-    _reflex_kernel(step_index, inputs.trunk_initiated, inputs.gains, k.force, k.fiber_length_norm, k.fiber_velocity,
-                   k.fn, k.sphere_pos, k.psi, k.psidot, fs.q, fs.qdot, inputs.f_max, inputs.v_scale, inputs.body_weight,
-                   inputs.delay_steps, inputs.n_slots, inputs.line_size, memory, exc)
+    nb = forces.q.shape[1]
+    exc = np.empty((forces.force.shape[0], nb))
+    arrays = kernel_forces(forces)
+    _reflex_kernel(step_index, inputs.trunk_initiated, inputs.gains, arrays.force, arrays.fiber_length_norm,
+                   arrays.fiber_velocity, arrays.fn, arrays.sphere_pos, arrays.psi, arrays.psidot, forces.q,
+                   forces.qdot, inputs.f_max, inputs.v_scale, inputs.body_weight, inputs.delay_steps, inputs.n_slots,
+                   inputs.line_size, memory, exc)
     return exc

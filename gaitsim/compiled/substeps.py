@@ -3,9 +3,9 @@
 All sub-steps of a step run in one kernel call: the first with the step's own force evaluation,
 each later one with the force kernel without muscles and the held muscle moments; then the solve,
 the contact active set with its re-solve of the walkers whose set changed, and the update of the
-coordinates and the contact state. The same arithmetic as the numpy loop in
-``SemiImplicitEuler._substeps``, without a Python round trip per sub-step (about 50 us each, most
-of a sub-step's cost for one walker).
+coordinates and the contact state. The same arithmetic as the loop
+``SemiImplicitEuler._substep_loop``, without a Python round trip per sub-step (about 50 us each,
+most of a sub-step's cost for one walker).
 """
 
 from __future__ import annotations
@@ -14,152 +14,154 @@ import numpy as np
 
 from ..model import Model
 from ._numba import njit, numba, require
-from .physics import (_NO_TRIG, _PARENT_OF, FORCE_FIELDS, actuator_rows, force_arrays, model_arrays, model_flags,
-                      new_force_arrays)
+from .physics import _NO_TRIG, actuator_rows, force_arrays, zeroed_force_arrays
+from .records import force_switches, model_record, plain
 
 if numba is not None:  # the kernels exist only where numba compiles them
     from .contact_set import _active_set_kernel
     from .physics import _accelerations_kernel, _forces_kernel
+    from .records import ForceArrays, ForceSwitches, SolveInputs, StateRecord, TrigRecord, named_model
 
-_MOMENT = FORCE_FIELDS.index("muscle_moment")  # position of the muscles' generalized forces in a force tuple
-_SCRATCH: dict = {}  # the sub-steps' force arrays, one set, kept for the next call with the same shapes
-
-
-def _scratch_force_arrays(model: Model, nb: int) -> tuple:
-    """``new_force_arrays(model, nb)``, allocated and zeroed once per shape and then reused: the
-    kernel overwrites them at every sub-step and nothing outside it reads them (24 allocations
-    fewer per step). The force kernel leaves the mass matrix's structural zeros and the unused
-    muscle rows alone here (``write_zeros=False``), so they keep the zeros of the allocation. The
-    kernels hold the GIL, so two threads never share them at once."""
-    key = (model.paths.l_ref.shape[0], model.paths.arm_cos.shape[0], nb)
-    arrays = _SCRATCH.get(key)
-    if arrays is None:
-        _SCRATCH.clear()
-        arrays = _SCRATCH[key] = new_force_arrays(model, nb)
-        for a in arrays:
-            a.fill(0.0)
-    return arrays
-
-if numba is not None:
+    @njit(cache=True, inline="always", error_model="numpy")
+    def _solve_inputs(forces, fn, cn):
+        """The ``SolveInputs`` of the force arrays ``forces`` with the normal forces ``fn`` (N) and
+        damping ``cn`` (N s/m) given (2 legs, 2 spheres, B)."""
+        return SolveInputs(mass_matrix=forces.mass_matrix, bias=forces.bias, muscle_moment=forces.muscle_moment,
+                           limit_moment=forces.limit_moment, limit_damping=forces.limit_damping,
+                           contact_jac=forces.contact_jac, fn=fn, ft=forces.ft, cn=cn, ct=forces.ct)
 
     @njit(cache=True, error_model="numpy")
-    def _subset_solve(idx, cnt, M, bias, mmom, lim_m, lim_d, torque, damping, jac, fn, ft, cn, ct, h, use_contact,
-                      parent_of, qdd):
-        """Solve again for the walkers ``idx[:cnt]`` only (gathered into compact arrays), with the
-        active set's normal forces ``fn`` and damping ``cn``; their rows of ``qdd`` are replaced."""
-        s_M = np.empty((10, 10, cnt))
-        s_bias, s_mmom, s_lm, s_ld = np.empty((10, cnt)), np.empty((10, cnt)), np.empty((10, cnt)), np.empty((10, cnt))
-        s_t, s_d, s_qdd = np.empty((10, cnt)), np.empty((10, cnt)), np.empty((10, cnt))
-        s_jac = np.empty((2, 2, 2, 4, cnt))
-        s_fn, s_ft, s_cn, s_ct = (np.empty((2, 2, cnt)), np.empty((2, 2, cnt)), np.empty((2, 2, cnt)),
-                                  np.empty((2, 2, cnt)))
-        for i in range(cnt):
-            b = idx[i]
+    def _subset_solve(walkers, count, solve, torque, damping, damping_step, use_contact, qdd):
+        """Solve again for the walkers ``walkers[:count]`` only (gathered into compact arrays) from
+        ``solve`` (``SolveInputs``, with the active set's normal forces and damping); their
+        columns of ``qdd`` are replaced."""
+        mass_matrix = np.empty((10, 10, count))
+        bias, muscle_moment = np.empty((10, count)), np.empty((10, count))
+        limit_moment, limit_damping = np.empty((10, count)), np.empty((10, count))
+        sub_torque, sub_damping, sub_qdd = np.empty((10, count)), np.empty((10, count)), np.empty((10, count))
+        contact_jac = np.empty((2, 2, 2, 4, count))
+        fn, ft, cn, ct = (np.empty((2, 2, count)), np.empty((2, 2, count)), np.empty((2, 2, count)),
+                          np.empty((2, 2, count)))
+        for i in range(count):
+            b = walkers[i]
             for r in range(10):
                 for c in range(10):
-                    s_M[r, c, i] = M[r, c, b]
-                s_bias[r, i] = bias[r, b]
-                s_mmom[r, i] = mmom[r, b]
-                s_lm[r, i] = lim_m[r, b]
-                s_ld[r, i] = lim_d[r, b]
-                s_t[r, i] = torque[r, b]
-                s_d[r, i] = damping[r, b]
+                    mass_matrix[r, c, i] = solve.mass_matrix[r, c, b]
+                bias[r, i] = solve.bias[r, b]
+                muscle_moment[r, i] = solve.muscle_moment[r, b]
+                limit_moment[r, i] = solve.limit_moment[r, b]
+                limit_damping[r, i] = solve.limit_damping[r, b]
+                sub_torque[r, i] = torque[r, b]
+                sub_damping[r, i] = damping[r, b]
             for leg in range(2):
-                for sp in range(2):
-                    s_fn[leg, sp, i] = fn[leg, sp, b]
-                    s_ft[leg, sp, i] = ft[leg, sp, b]
-                    s_cn[leg, sp, i] = cn[leg, sp, b]
-                    s_ct[leg, sp, i] = ct[leg, sp, b]
+                for sphere in range(2):
+                    fn[leg, sphere, i] = solve.fn[leg, sphere, b]
+                    ft[leg, sphere, i] = solve.ft[leg, sphere, b]
+                    cn[leg, sphere, i] = solve.cn[leg, sphere, b]
+                    ct[leg, sphere, i] = solve.ct[leg, sphere, b]
                     for xy in range(2):
                         for k in range(4):
-                            s_jac[xy, leg, sp, k, i] = jac[xy, leg, sp, k, b]
-        _accelerations_kernel(s_M, s_bias, s_mmom, s_lm, s_ld, s_t, s_d, s_jac, s_fn, s_ft, s_cn, s_ct, h,
-                              use_contact, parent_of, s_qdd)
-        for i in range(cnt):
+                            contact_jac[xy, leg, sphere, k, i] = solve.contact_jac[xy, leg, sphere, k, b]
+        subset = SolveInputs(mass_matrix=mass_matrix, bias=bias, muscle_moment=muscle_moment,
+                             limit_moment=limit_moment, limit_damping=limit_damping, contact_jac=contact_jac,
+                             fn=fn, ft=ft, cn=cn, ct=ct)
+        _accelerations_kernel(subset, sub_torque, sub_damping, damping_step, use_contact, sub_qdd)
+        for i in range(count):
             for r in range(10):
-                qdd[r, idx[i]] = s_qdd[r, i]
+                qdd[r, walkers[i]] = sub_qdd[r, i]
 
     @njit(cache=True, error_model="numpy")
-    def _mechanics_substep(forces, h, hd, q, qd, anchor, mode, qd0, torque, damping, continue_torque, use_contact,
-                           active_set, radius, k_n, v_n, parent_of, tq, fn2, cn2, changed, idx, qdd):
-        """One sub-step ``h`` (s) from the force arrays ``forces`` (``_forces_kernel``'s outputs at
-        (q, qd)): solve (damping implicit over ``hd`` = damping_theta h), contact active set and its
-        re-solve, then q, qd, anchor and mode in place."""
+    def _mechanics_substep(forces, h, damping_step, q, qd, anchor, mode, qd0, torque, damping, continue_torque,
+                           use_contact, active_set, contact, tq, fn2, cn2, changed, walkers, qdd):
+        """One sub-step ``h`` (s) from the ``ForceArrays`` ``forces`` (``_forces_kernel``'s outputs
+        at (q, qd)): solve (damping implicit over ``damping_step`` = damping_theta h), contact
+        active set (``contact``: ``ContactRecord``) and its re-solve, then q, qd, anchor and mode in
+        place."""
         nb = q.shape[1]
-        (psi, psidot, M, bias, l_mtu, arms, f_se, v_ce, dv_dl, f_l, l_norm, mmom, pos, vel, jac,
-         fn, ft, cn, ct, anc, md, lim_m, lim_d) = forces
         for c in range(10):
             for b in range(nb):
                 if continue_torque:  # actuator torques continued along their damping (integrate._continued)
                     tq[c, b] = torque[c, b] - damping[c, b] * (qd[c, b] - qd0[c, b])
                 else:
                     tq[c, b] = torque[c, b]
-        _accelerations_kernel(M, bias, mmom, lim_m, lim_d, tq, damping, jac, fn, ft, cn, ct, hd, use_contact,
-                              parent_of, qdd)
+        _accelerations_kernel(_solve_inputs(forces, forces.fn, forces.cn), tq, damping, damping_step, use_contact,
+                              qdd)
         if active_set and use_contact:  # as dynamics.accelerations_contact_active_set
-            _active_set_kernel(qdd, jac, pos, vel, radius, k_n, v_n, hd, fn2, cn2, changed)
-            cnt = 0
+            _active_set_kernel(qdd, forces.contact_jac, forces.sphere_pos, forces.sphere_vel, contact.radius,
+                               contact.normal_stiffness, contact.normal_damping_velocity, damping_step, fn2, cn2,
+                               changed)
+            count = 0
             for b in range(nb):
                 if changed[b]:
-                    idx[cnt] = b
-                    cnt += 1
-            if cnt > 0:
-                _subset_solve(idx, cnt, M, bias, mmom, lim_m, lim_d, tq, damping, jac, fn2, ft, cn2, ct, hd,
-                              use_contact, parent_of, qdd)
+                    walkers[count] = b
+                    count += 1
+            if count > 0:
+                _subset_solve(walkers, count, _solve_inputs(forces, fn2, cn2), tq, damping, damping_step, use_contact,
+                              qdd)
         for c in range(10):
             for b in range(nb):
                 qd[c, b] = qd[c, b] + h * qdd[c, b]
                 q[c, b] = q[c, b] + h * qd[c, b]
         for leg in range(2):
-            for sp in range(2):
+            for sphere in range(2):
                 for b in range(nb):
-                    anchor[leg, sp, b] = anc[leg, sp, b]
-                    mode[leg, sp, b] = md[leg, sp, b]
+                    anchor[leg, sphere, b] = forces.anchor[leg, sphere, b]
+                    mode[leg, sphere, b] = forces.mode[leg, sphere, b]
 
     @njit(cache=True, error_model="numpy")
-    def _substeps_kernel(n_sub, h, hd, q, qd, act, lce, anchor, mode, qd0, torque, damping, continue_torque, arrays,
-                         flags, first, outs, active_set, radius, k_n, v_n, parent_of, no_trig, qdd):
+    def _substeps_kernel(n_sub, h, damping_step, q, qd, act, lce, anchor, mode, qd0, torque, damping,
+                         continue_torque, model, switches, first, scratch, active_set, no_trig, qdd):
+        """The sub-steps; ``model``, ``switches`` (without muscles), ``first`` (the step's own
+        force arrays) and ``scratch`` (force arrays for the later sub-steps) come as plain tuples
+        (``records.plain``)."""
+        model, switches = named_model(model), ForceSwitches(*switches)
+        first, scratch = ForceArrays(*first), ForceArrays(*scratch)
         nb = q.shape[1]
-        use_contact = flags[1]
         tq = np.empty((10, nb))
         fn2, cn2 = np.empty((2, 2, nb)), np.empty((2, 2, nb))
         changed = np.empty(nb, dtype=np.bool_)
-        idx = np.empty(nb, dtype=np.intp)
-        held = first[_MOMENT]  # the muscles' generalized forces at the step's start
-        mmom = outs[_MOMENT]
+        walkers = np.empty(nb, dtype=np.intp)
+        held = first.muscle_moment  # the muscles' generalized forces at the step's start
+        state = StateRecord(q=q, qdot=qd, activation=act, fiber_length=lce, anchor=anchor, mode=mode)
+        unknown_trig = TrigRecord(False, no_trig, no_trig)
         # the first sub-step takes the step's own force evaluation
-        _mechanics_substep(first, h, hd, q, qd, anchor, mode, qd0, torque, damping, continue_torque, use_contact,
-                           active_set, radius, k_n, v_n, parent_of, tq, fn2, cn2, changed, idx, qdd)
+        _mechanics_substep(first, h, damping_step, q, qd, anchor, mode, qd0, torque, damping, continue_torque,
+                           switches.contact, active_set, model.contact, tq, fn2, cn2, changed, walkers, qdd)
         for _ in range(1, n_sub):
-            _forces_kernel(q, qd, act, lce, anchor, mode, *arrays, *flags, *outs, False, no_trig, no_trig, False)
+            _forces_kernel(state, model, switches, unknown_trig, scratch, False)
             for c in range(10):
                 for b in range(nb):
-                    mmom[c, b] = held[c, b]  # the muscles' moments are held over the step
-            _mechanics_substep(outs, h, hd, q, qd, anchor, mode, qd0, torque, damping, continue_torque, use_contact,
-                               active_set, radius, k_n, v_n, parent_of, tq, fn2, cn2, changed, idx, qdd)
+                    scratch.muscle_moment[c, b] = held[c, b]  # the muscles' moments are held over the step
+            _mechanics_substep(scratch, h, damping_step, q, qd, anchor, mode, qd0, torque, damping, continue_torque,
+                               switches.contact, active_set, model.contact, tq, fn2, cn2, changed, walkers, qdd)
 
 
-def mechanics_substeps(model: Model, fs, out, act, lce, h: float, n_sub: int, active_set: bool,
-                       damping_step: float | None = None):
-    """The ``n_sub`` sub-steps of ``SemiImplicitEuler._substeps`` (sub-step ``h``, s) in one kernel
-    call, from the step's forces ``fs`` and controller output ``out``; activation ``act`` and fibre
-    lengths ``lce`` (n_muscles, B) of the step's start. Returns ``((q, qdot, anchor, mode) at the
-    step's end, qddot of the last sub-step)``. ``damping_step`` (s): the horizon of the implicit
-    damping, ``damping_theta * h`` (default ``h``: backward Euler)."""
+def mechanics_substeps(model: Model, forces, out, act, lce, h: float, n_sub: int, active_set: bool,
+                       damping_step: float | None = None, workspace=None):
+    """The ``n_sub`` sub-steps of ``SemiImplicitEuler._substep_loop`` (sub-step ``h``, s) in one
+    kernel call, from the step's forces ``forces`` and controller output ``out``; activation ``act`` and
+    fibre lengths ``lce`` (n_muscles, B) of the step's start. Returns ``((q, qdot, anchor, mode) at
+    the step's end, qddot of the last sub-step)``. ``damping_step`` (s): the horizon of the implicit
+    damping, ``damping_theta * h`` (default ``h``: backward Euler). ``workspace``: the run's
+    ``update.StepWorkspace`` (its model records, sub-step force arrays and zero actuator rows are
+    taken instead of new ones)."""
     require()
-    nb = fs.q.shape[1]
-    q, qd = np.array(fs.q, order="C"), np.array(fs.qdot, order="C")
-    anchor, mode = np.array(fs.anchor, order="C"), np.array(fs.mode, order="C")
-    torque, damping = actuator_rows(out.torque, nb), actuator_rows(out.damping, nb)
+    nb = forces.q.shape[1]
+    q, qd = np.array(forces.q, order="C"), np.array(forces.qdot, order="C")
+    anchor, mode = np.array(forces.anchor, order="C"), np.array(forces.mode, order="C")
+    if workspace is None:
+        torque, damping = actuator_rows(out.torque, nb), actuator_rows(out.damping, nb)
+        records, scratch = model_record(model), zeroed_force_arrays(model, nb)
+    else:
+        torque, damping = workspace.actuator_rows(out.torque), workspace.actuator_rows(out.damping)
+        records, scratch = workspace.model, workspace.substep_forces
     continue_torque = out.torque is not None and out.damping is not None
-    first = force_arrays(fs)  # the step's own force evaluation, for the first sub-step
-    cp = model.contact
     qdd = np.empty((10, nb))
     damping_step = h if damping_step is None else damping_step
     _substeps_kernel(int(n_sub), float(h), float(damping_step), q, qd, act, lce, anchor, mode,
-                     np.ascontiguousarray(fs.qdot), torque, damping, continue_torque, model_arrays(model),
-                     model_flags(model, muscles=False), first, _scratch_force_arrays(model, nb), bool(active_set),
-                     cp.radius, cp.normal_stiffness, cp.normal_damping_velocity, _PARENT_OF, _NO_TRIG[0], qdd)
+                     np.ascontiguousarray(forces.qdot), torque, damping, continue_torque, plain(records),
+                     plain(force_switches(model, muscles=False)), force_arrays(forces), plain(scratch),
+                     bool(active_set), _NO_TRIG[0], qdd)
     return (q, qd, anchor, mode), qdd
 
 

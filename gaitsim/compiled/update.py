@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ..muscles import MIN_EXCITATION
 from ..model import Model
 from ..state import MAX_SPEED
 from ._numba import njit, numba
-from .physics import kernel_forces, new_force_arrays
+from .physics import kernel_forces, zeroed_force_arrays
+from .records import ForceArrays, ModelRecord, model_record
 
 if numba is not None:
 
@@ -63,63 +66,62 @@ def walker_health(new, qdot_rows: slice, fall_height: float):
     return finite, bad
 
 
-class StepBuffers:
-    """Two sets of a step's output arrays (the force arrays and the new physical state), used in
-    turn by ``integrate.SemiImplicitEuler.step`` over one run, instead of allocating them at every
-    step: a step's forces and new state stay valid until the step after next overwrites them.
-    Saves 25 allocations per step (some 13 MB at 4096 walkers) and keeps reusing memory that is
-    warm in the caches: 6-10 % per walker-step at 1024 walkers and 7 % at 4096 (measured against
-    fresh arrays, both versions run in turn in one process)."""
+class StepWorkspace(NamedTuple):
+    """The arrays the compiled step reuses over one run, made once by ``SemiImplicitEuler.init``
+    (``step_workspace``) and kept in its ``StepState``, instead of allocating them at every step.
 
-    def __init__(self, model: Model, x: np.ndarray):
-        nb = x.shape[1]
-        self._forces = (new_force_arrays(model, nb), new_force_arrays(model, nb))
-        self._states = (np.empty_like(x), np.empty_like(x))
-        self._turn = 0
-        self._filled = [False, False]  # whether a set has been written once (its constant zeros stay)
+    forces: two sets of force output arrays (``physics.new_force_arrays``, zeroed once: the
+    mass matrix's structural zeros are then never written again), used by the steps in turn, so
+    a step's forces stay valid until the step after next overwrites them.
+    states: two arrays for the new physical state (n_phys, B); a step writes the one that is not
+    its own state. Together with ``forces``: 25 allocations fewer per step (some 13 MB at 4096
+    walkers) and memory that stays warm in the caches, 6-10 % per walker-step at 1024 walkers
+    and 7 % at 4096 (measured against fresh arrays, both versions run in turn in one process).
+    substep_forces: the mechanics sub-steps' force arrays (zeroed once; the sub-step kernel
+    overwrites them at every sub-step and nothing outside it reads them).
+    no_actuator: (10, B) zeros, the actuator torque and damping of a controller without actuators
+    (the kernels only read it; left writeable, since a read-only array would make numba compile
+    every kernel that takes it a second time).
+    model: the model's ``records.ModelRecord``, assembled once.
+    """
 
-    def forces(self) -> tuple:
-        """(the force arrays for this step: the set the previous step did not use, whether they
-        were filled before: ``evaluate_forces(outputs_zeroed=)``)."""
-        self._turn ^= 1
-        filled = self._filled[self._turn]
-        self._filled[self._turn] = True
-        return self._forces[self._turn], filled
+    forces: tuple[ForceArrays, ForceArrays]
+    states: tuple[np.ndarray, np.ndarray]
+    substep_forces: ForceArrays
+    no_actuator: np.ndarray
+    model: ModelRecord
 
-    def state(self, x: np.ndarray) -> np.ndarray:
-        """An array for the new state: one of the two that is not ``x``."""
-        return self._states[1] if self._states[0] is x else self._states[0]
+    def new_state_array(self, x: np.ndarray) -> np.ndarray:
+        """An array for the new physical state of a step from ``x``: one of ``states`` that is not ``x``."""
+        return self.states[1] if self.states[0] is x else self.states[0]
 
-
-_DECAY_CACHE: list = []  # [(tau_act copy, dt, exp(-dt / tau_act))], one entry
-
-
-def _activation_decay(tau_act: np.ndarray, dt: float) -> np.ndarray:
-    """exp(-dt / tau_act) (n_muscles, B), the activation decay per step; recomputed only when the
-    time constants or the step change (a comparison, instead of 20 exp per walker per step)."""
-    if _DECAY_CACHE:
-        tau, step, decay = _DECAY_CACHE[0]
-        if step == dt and tau.shape == tau_act.shape and not (tau != tau_act).any():
-            return decay
-    decay = np.exp(-dt / tau_act)
-    _DECAY_CACHE[:] = [(tau_act.copy(), dt, decay)]
-    return decay
+    def actuator_rows(self, values) -> np.ndarray | None:
+        """``values`` (an actuator torque or damping, (10, B) or None) with None as ``no_actuator``."""
+        return self.no_actuator if values is None else values
 
 
-def update_state(model: Model, x, fs, excitation, qdd, dt: float, blocks: dict, decay=None, out=None) -> np.ndarray:
+def step_workspace(model: Model, x: np.ndarray) -> StepWorkspace:
+    """The ``StepWorkspace`` of a run of ``model`` from the physical state ``x`` (n_phys, B)."""
+    nb = x.shape[1]
+    return StepWorkspace(forces=(zeroed_force_arrays(model, nb), zeroed_force_arrays(model, nb)),
+                         states=(np.empty_like(x), np.empty_like(x)),
+                         substep_forces=zeroed_force_arrays(model, nb), no_actuator=np.zeros((10, nb)),
+                         model=model_record(model))
+
+
+def update_state(model: Model, x, forces, excitation, qdd, dt: float, blocks: dict, decay, out=None) -> np.ndarray:
     """Compiled state update of ``integrate.SemiImplicitEuler.step`` (returns the new physical state).
 
-    decay: optional ``exp(-dt / tau_act)`` (n_muscles, B), when the caller keeps it over a run.
+    decay: ``exp(-dt / tau_act)`` (n_muscles, B), the activation's factor over the step
+    (``muscles.activation_decay``, kept in the step state).
     out: optional C-contiguous array shaped like ``x`` (not ``x`` itself) to write the new state into."""
     new = np.empty_like(x) if out is None else out
-    if decay is None:
-        decay = _activation_decay(model.muscles.tau_act, float(dt))
     exc = excitation
-    if not (isinstance(exc, np.ndarray) and exc.shape == fs.force.shape and exc.dtype == np.float64
+    if not (isinstance(exc, np.ndarray) and exc.shape == forces.force.shape and exc.dtype == np.float64
             and exc.flags.c_contiguous):
-        exc = np.ascontiguousarray(np.broadcast_to(np.asarray(excitation, dtype=float), fs.force.shape))
-    k = kernel_forces(fs)
-    _update_kernel(x, qdd, exc, k.fiber_velocity, k.dv_dl, k.anchor, k.mode,
+        exc = np.ascontiguousarray(np.broadcast_to(np.asarray(excitation, dtype=float), forces.force.shape))
+    arrays = kernel_forces(forces)
+    _update_kernel(x, qdd, exc, arrays.fiber_velocity, arrays.dv_dl, arrays.anchor, arrays.mode,
                    decay, float(dt), MIN_EXCITATION, blocks["q"].start, blocks["qdot"].start,
                    blocks["activation"].start, blocks["fiber_length"].start, blocks["anchor"].start,
                    blocks["mode"].start, new)
