@@ -17,13 +17,14 @@ def test_normal_force_law():
     k, v = cp.normal_stiffness[0], cp.normal_damping_velocity[0]
     bw = 75.0 * 9.80665
     assert k == pytest.approx(bw / 0.01)  # BW per cm of compression
+    assert v == pytest.approx(1.0 / 3.0)  # 2D_gait.osim's Hunt-Crossley dissipation 2 s/m: 1 / (1.5 x 2)
     r = 0.03
     fn, cn = contact.normal_force(np.array([r - 0.002]), np.array([0.0]), r, cp)
     assert fn[0] == pytest.approx(k * 0.002)
     fn, cn = contact.normal_force(np.array([r - 0.002]), np.array([-0.01]), r, cp)  # sinking adds damping
     assert fn[0] == pytest.approx(k * 0.002 * (1 + 0.01 / v))
     assert cn[0] == pytest.approx(k * 0.002 / v)
-    fn, _ = contact.normal_force(np.array([r - 0.002]), np.array([0.1]), r, cp)  # fast lift-off: never pulls
+    fn, _ = contact.normal_force(np.array([r - 0.002]), np.array([1.5 * v]), r, cp)  # lift-off faster than v_n: never pulls
     assert fn[0] == 0.0
     fn, _ = contact.normal_force(np.array([r + 0.001]), np.array([-1.0]), r, cp)  # airborne
     assert fn[0] == 0.0
