@@ -1,6 +1,7 @@
 """Refactoring does not change results: 2 s of each shipped walker on both backends equal, bit for
-bit, what gaitsim 0.6 (commit 9d26cb9) computed (``tests/data/before_0_7.npz``, written by running
-the same calls on that commit)."""
+bit, what the code before the step-state refactor computed (``tests/data/before_0_8.npz``, written
+by ``tests/data/write_bit_identity_reference.py`` on commit b0fb397: gaitsim 0.7's structure with
+0.8's contact damping and walkers). The 0.7 refactor was checked the same way against 0.6."""
 
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import gaitsim as gs
 from gaitsim.compiled import available
 from gaitsim.tuned import healthy_walker, tuned_integration
 
-REFERENCE = Path(__file__).parent / "data" / "before_0_7.npz"
+REFERENCE = Path(__file__).parent / "data" / "before_0_8.npz"
 
 
 @pytest.mark.slow
