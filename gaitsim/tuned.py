@@ -26,11 +26,12 @@ from .walking_start import walking_state
 #: the body every shipped walker was tuned on: ``build_model``'s default subject (its objective
 #: never set another), kg and m
 TUNED_BODY = {"body_mass": 75.0, "height": 1.75}
-#: bodies on which the shipped trunk-initiated walker was seen to walk 20 s, each varied with the
-#: other at its tuned value (numba, 0.5-ms step: 55-80 kg walked, 82.5 kg fell at
-#: 17.9 s, 90 kg at 11.1 s; 1.66-1.84 m walked, 1.62 m fell at 16.3 s, 1.88 m at 17.5 s).
-#: ``walker_from_solutions`` warns outside them. kg and m.
-BODY_RANGE = {"body_mass": (55.0, 80.0), "height": (1.66, 1.84)}
+#: bodies on which both shipped walkers were seen to walk 20 s, each varied with the other at its
+#: tuned value (numba, 0.5-ms step). Trunk-initiated: 40-87.5 kg walked, 90 kg fell at 12.6 s and
+#: 100 kg at 9.8 s; 1.46-2.00 m walked. Geyer-Herr: 55-90 kg walked, 50 kg fell at 4.1 s and 45 kg
+#: at 4.5 s; 1.54-1.96 m walked (the tested ends). ``walker_from_solutions`` warns outside the
+#: range both walked in. kg and m.
+BODY_RANGE = {"body_mass": (55.0, 87.5), "height": (1.54, 1.96)}
 
 
 class BodyOutOfRangeWarning(UserWarning):
@@ -51,7 +52,7 @@ def warn_if_body_out_of_range(model: Model) -> None:
     if far:
         warnings.warn(f"the shipped walkers were tuned on a {TUNED_BODY['body_mass']:g} kg, "
                       f"{TUNED_BODY['height']:g} m body; this model has " + "; ".join(far)
-                      + ", where the trunk-initiated walker was seen to fall within 20 s. Re-tune the controller "
+                      + ", outside the range where both shipped walkers were seen to walk 20 s. Re-tune the controller "
                       "for this body (adapted mode) for trustworthy gait.", BodyOutOfRangeWarning, stacklevel=3)
 
 
