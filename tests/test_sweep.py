@@ -23,10 +23,11 @@ from gaitsim.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 DURATION = 3.0
-#: calf_stiffness = 1 alone makes the acute walker fall in its first second; healthy calves walk
-GRID = {"psoas_shortening": [0.0, 0.5], "calf_stiffness": [0.0, 1.0]}
+#: weak_dorsiflexors = 1 alone makes the acute trunk-initiated walker fall in its first second (0.97 s with
+#: the 0.8 walker; stiff calves no longer do); healthy dorsiflexors walk
+GRID = {"psoas_shortening": [0.0, 0.5], "weak_dorsiflexors": [0.0, 1.0]}
 #: the interrupted sweeps: two walking points, one batch each (a part of GRID)
-SMALL = {"psoas_shortening": [0.0, 0.5], "calf_stiffness": [0.0]}
+SMALL = {"psoas_shortening": [0.0, 0.5], "weak_dorsiflexors": [0.0]}
 
 
 @pytest.fixture(scope="module")
@@ -45,10 +46,10 @@ def _same(a: xr.Dataset, b: xr.Dataset) -> None:
 
 def test_dataset_layout(reference):
     ds = reference
-    assert ds["status"].dims == ("psoas_shortening", "calf_stiffness")
-    assert list(ds["calf_stiffness"].values) == [0.0, 1.0]
+    assert ds["status"].dims == ("psoas_shortening", "weak_dorsiflexors")
+    assert list(ds["weak_dorsiflexors"].values) == [0.0, 1.0]
     assert ds["speed"].attrs["units"] == "m/s" and "speed_sd" in ds
-    assert ds["curve_activation"].dims == ("psoas_shortening", "calf_stiffness", "cycle_pct", "muscle")
+    assert ds["curve_activation"].dims == ("psoas_shortening", "weak_dorsiflexors", "cycle_pct", "muscle")
     assert ds["curve_joint_moment"].dims[-1] == "coordinate" and ds.sizes["cycle_pct"] == 101
     assert ds.attrs["mode"] == "acute" and ds.attrs["interrupted"] is False
     assert Scenario.from_dict(tomllib.loads(ds.attrs["base_scenario"])).duration == DURATION
@@ -57,15 +58,16 @@ def test_dataset_layout(reference):
 
 def test_fallen_point_keeps_status_and_walking_masks_it(reference):
     ds = reference
-    fallen = dict(psoas_shortening=0.0, calf_stiffness=1.0)
+    fallen = dict(psoas_shortening=0.0, weak_dorsiflexors=1.0)
     assert str(ds["status"].sel(fallen).values) == "fell"
     assert str(ds["fall_cause"].sel(fallen).values).startswith("fell at")
     assert float(ds["status_time"].sel(fallen)) < DURATION
-    assert set(ds["status"].sel(calf_stiffness=0.0).values) == {"ok"}
+    assert set(ds["status"].sel(weak_dorsiflexors=0.0).values) == {"ok"}
     w = sw.walking(ds)
     not_ok = (ds["status"] != "ok").values
     assert np.isnan(w["speed"].values[not_ok]).all() and np.isnan(w["curve_activation"].values[not_ok]).all()
-    assert np.isfinite(w["speed"].values[~not_ok]).all() and (w["speed"].values[~not_ok] > 0.5).all()
+    healthy_feet = w["speed"].sel(weak_dorsiflexors=0.0).values  # walking points with measured strides
+    assert np.isfinite(healthy_feet).all() and (healthy_feet > 0.5).all()
     assert (w["status"] == ds["status"]).all()
 
 
@@ -88,7 +90,7 @@ def test_dask_cluster_same_numbers(base, reference):
         by_address = sw.sweep(base, SMALL, duration=DURATION, batch_size=1, scheduler=cluster.scheduler_address,
                               progress=False)
     _same(reference, ds)
-    _same(reference.sel(calf_stiffness=[0.0]), by_address)
+    _same(reference.sel(weak_dorsiflexors=[0.0]), by_address)
 
 
 @pytest.fixture
@@ -204,7 +206,7 @@ def test_interrupted_sweep_resumes_to_the_same_result(base, reference, tmp_path,
         assert proc.returncode == 0, err
         assert "interrupted True" in out and "rerun the same call to resume" in err
     assert len(_manifest(store)["done"]) == 1
-    expected = reference.sel(calf_stiffness=[0.0])
+    expected = reference.sel(weak_dorsiflexors=[0.0])
     ds = sw.sweep(base, SMALL, duration=DURATION, store=store, progress=False)
     assert ds.attrs["interrupted"] is False
     _same(expected, ds)
