@@ -9,9 +9,12 @@ from gaitsim.tuned import load_tuned, solver_options, tuned_dt, walker_from_solu
 
 def test_shipped_solutions_carry_their_integrator_and_step():
     ti, gh = load_tuned("trunk_initiated"), load_tuned("geyer_herr")
-    assert tuned_dt(ti) == 5e-4 and tuned_dt(gh) == 2.5e-4
+    assert tuned_dt(ti) == 5e-4 and tuned_dt(gh) == 5e-4
     assert solver_options(ti) == {"fiber_iterations": 3, "normal_contact": "active_set", "mechanics_substeps": 4,
                                   "damping_theta": 0.5}
+    assert solver_options(gh) == solver_options(ti)  # one integrator for both walkers since gaitsim 0.8
+    old = load_tuned("geyer_herr") | {"provenance": {"objective": {"dt": 2.5e-4, "fiber_iterations": 3}}}
+    assert tuned_dt(old) == 2.5e-4 and solver_options(old)["mechanics_substeps"] == 1  # older files keep theirs
     assert solver_options(ti, mechanics_substeps=8)["mechanics_substeps"] == 8
     with pytest.raises(ValueError, match="unknown solver option"):
         solver_options(ti, substeps=2)
