@@ -119,8 +119,10 @@ def frozen_gains(scenario, base: dict) -> dict[str, float]:
 
 def search_space(scenario, base: dict) -> SearchSpace:
     """The gains and start state searched for ``scenario``, centred on ``base`` (x = 0 is the base
-    solution); gains in ``frozen_gains`` are left out."""
-    searched = DEFAULT_GAINS + (TRUNK_GAINS if scenario.controller == "trunk_initiated" else ())
+    solution): the gains the base was tuned over (its provenance's ``search_gains``; the controller
+    mode's default set for older files), less those in ``frozen_gains``."""
+    default = DEFAULT_GAINS + (TRUNK_GAINS if scenario.controller == "trunk_initiated" else ())
+    searched = tuple(base.get("provenance", {}).get("search_gains") or default)  # as the base was tuned
     frozen = frozen_gains(scenario, base)
     centre = dict(base["gains"])
     centre["start_speed"] = base["start"]["speed"]

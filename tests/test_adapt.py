@@ -57,6 +57,9 @@ def test_impaired_gains_are_frozen_not_searched():
     assert not {"G_SOL", "calf_stretch_gain", "calf_stretch_velocity_gain"} & set(space.gains)
     gains, start = space.decode(np.zeros(space.dimension))
     assert gains["G_VAS"][0] == base["gains"]["G_VAS"] and start["speed"][0] == base["start"]["speed"]
+    healthy = A.search_space(Scenario.preset("healthy"), base)  # the gains the shipped walker was tuned over
+    assert set(healthy.gains) == set(base["provenance"]["search_gains"]) and "lumbar_ref" in healthy.gains
+    assert healthy.decode(np.zeros(healthy.dimension))[0]["lumbar_ref"][0] == base["gains"]["lumbar_ref"]
 
 
 def test_instance_samples_do_not_depend_on_other_instances():
