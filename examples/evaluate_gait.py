@@ -50,13 +50,9 @@ def report(model, res, i: int = 0) -> dict:
         p, _ = analysis.mean_sd(analysis.cycles(t, power, strikes))
         out["ankle_pushoff_power_w_per_kg"] = float(p.max())
         out["ankle_pushoff_timing_pct"] = float(analysis.PERCENT[int(p.argmax())])
-        from gaitsim.data.emg_onoff import ON_WINDOWS_PCT
-
-        for stem, windows in ON_WINDOWS_PCT.items():
-            name = {"iliopsoas": "psoas_r", "erector_spinae": "erector_spinae"}.get(stem, f"{stem}_r")
-            act = res.muscle("activation", name)[i]
-            prof, _ = analysis.mean_sd(analysis.cycles(t, act, strikes))
-            out[f"emg_onoff_agreement_{stem}"] = analysis.onoff_agreement(prof, windows)
+        profiles = {stem: analysis.mean_sd(analysis.cycles(t, res.muscle("activation", muscle)[i], strikes))[0]
+                    for stem, muscle in analysis.EMG_MUSCLES.items()}
+        out.update({f"emg_onoff_agreement_{stem}": v for stem, v in analysis.emg_agreements(profiles).items()})
         out.update(analysis.angle_agreement(t, {"hip": res.coordinate("hip_flexion_r")[i],
                                                 "knee": res.coordinate("knee_angle_r")[i],
                                                 "ankle": res.coordinate("ankle_angle_r")[i]}, strikes))

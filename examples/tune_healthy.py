@@ -24,6 +24,21 @@ from gaitsim.cli import add_solver_arguments, solver_overrides
 from gaitsim.optimize import Objective, SearchSpace, save_solution, solution_from_checkpoint, tune
 
 
+#: the objective's weights (``Objective.w_<term>``), each a ``--w-<term>`` option
+WEIGHTS = {
+    "grf": "weight of the GRF > 1.4 BW penalty",
+    "speed": "weight of the speed error",
+    "shape": "weight of the angle-shape term",
+    "phase": "weight of the stance/DS term",
+    "hump": "weight of the GRF double-hump term (peaks 1.0-1.35 BW, trough 0.1 below)",
+    "cadence": "weight of the cadence-outside-95-125-steps/min term",
+    "offset": "weight of the mean joint-angle offsets from the measured stride (per 10 deg)",
+    "impact": "weight of the per-foot heel-strike peak term (above 1.25 BW on average, 1.5 BW at any)",
+    "emg": "weight of the EMG on/off disagreement term (9 muscles)",
+    "amplitude": "weight of the mean-cycle activation peaks above 0.5",
+}
+
+
 def base_from_solution(path) -> dict:
     """Search centre from a tuned JSON: its gains plus ``start_speed`` and ``start_<coordinate>``."""
     sol = json.loads(Path(path).read_text())
@@ -43,27 +58,13 @@ def main(argv=None):
     ap.add_argument("--sigma", type=float, default=0.3)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--w-grf", type=float, default=Objective.w_grf, help="weight of the GRF > 1.4 BW penalty")
     ap.add_argument("--sample-every", type=int, default=Objective.sample_every, help="steps between cost samples")
-    ap.add_argument("--w-speed", type=float, default=Objective.w_speed, help="weight of the speed error")
-    ap.add_argument("--w-shape", type=float, default=Objective.w_shape, help="weight of the angle-shape term")
-    ap.add_argument("--w-phase", type=float, default=Objective.w_phase, help="weight of the stance/DS term")
-    ap.add_argument("--w-hump", type=float, default=Objective.w_hump,
-                    help="weight of the GRF double-hump term (peaks 1.0-1.35 BW, trough 0.1 below)")
-    ap.add_argument("--w-cadence", type=float, default=Objective.w_cadence,
-                    help="weight of the cadence-outside-95-125-steps/min term")
-    ap.add_argument("--w-offset", type=float, default=Objective.w_offset,
-                    help="weight of the mean joint-angle offsets from the measured stride (per 10 deg)")
+    for term, help_text in WEIGHTS.items():
+        ap.add_argument(f"--w-{term}", type=float, default=getattr(Objective, f"w_{term}"), help=help_text)
     ap.add_argument("--also-search", nargs="*", default=[], metavar="GAIN",
                     help="further gains to search besides the mode's default set (e.g. lumbar_ref)")
     ap.add_argument("--set-gain", nargs=2, action="append", default=[], metavar=("GAIN", "VALUE"),
-                    help="centre a gain of the search at VALUE instead of the starting solution's")
-    ap.add_argument("--w-impact", type=float, default=Objective.w_impact,
-                    help="weight of the per-foot heel-strike peak term (above 1.25 BW on average, 1.5 BW at any)")
-    ap.add_argument("--w-emg", type=float, default=Objective.w_emg,
-                    help="weight of the EMG on/off disagreement term (9 muscles)")
-    ap.add_argument("--w-amplitude", type=float, default=Objective.w_amplitude,
-                    help="weight of the mean-cycle activation peaks above 0.5")
+                    help="centre a searched gain at VALUE instead of the starting solution's")
     ap.add_argument("--double-support-range", type=float, nargs=2, default=Objective.double_support_range,
                     metavar=("LOW", "HIGH"), help="%% of the cycle the stance/DS term aims double support into "
                     "(default: the issue's 8-14; a narrower range tunes with a margin)")
@@ -83,16 +84,14 @@ def main(argv=None):
     ap.add_argument("--export-generation", type=int, default=None, metavar="N",
                     help="do not tune: write the best candidate of generation N of --checkpoint to --out")
     a = ap.parse_args(argv)
-    objective = Objective(duration=a.duration, target_speed=a.speed, w_speed=a.w_speed, w_grf=a.w_grf,
-                          sample_every=a.sample_every, w_shape=a.w_shape, w_phase=a.w_phase, w_hump=a.w_hump,
-                          w_cadence=a.w_cadence, w_offset=a.w_offset, w_impact=a.w_impact, w_emg=a.w_emg,
-                          w_amplitude=a.w_amplitude, settle=a.settle, dt=a.dt, also_dt=tuple(a.also_dt),
-                          backend=a.backend, **solver_overrides(a),
+    objective = Objective(duration=a.duration, target_speed=a.speed, sample_every=a.sample_every, settle=a.settle,
+                          dt=a.dt, also_dt=tuple(a.also_dt), backend=a.backend, **solver_overrides(a),
+                          **{f"w_{term}": getattr(a, f"w_{term}") for term in WEIGHTS},
                           double_support_range=tuple(a.double_support_range), cadence_range=tuple(a.cadence_range))
     base = base_from_solution(a.start_from) if a.start_from else {}
     base.update({name: float(value) for name, value in a.set_gain})
-    gains = SearchSpace(mode=a.mode).gains + tuple(g for g in a.also_search if g not in SearchSpace(mode=a.mode).gains)
-    space = SearchSpace(mode=a.mode, base=base, gains=gains)
+    default = SearchSpace(mode=a.mode).gains
+    space = SearchSpace(mode=a.mode, base=base, gains=default + tuple(g for g in a.also_search if g not in default))
     if a.export_generation is not None:
         if not a.checkpoint or not Path(a.checkpoint).exists():
             raise SystemExit("--export-generation needs --checkpoint naming an existing tuning checkpoint")
