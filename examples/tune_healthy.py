@@ -36,6 +36,8 @@ WEIGHTS = {
     "impact": "weight of the per-foot heel-strike peak term (above 1.25 BW on average, 1.5 BW at any)",
     "emg": "weight of the EMG on/off disagreement term (9 muscles)",
     "amplitude": "weight of the mean-cycle activation peaks above 0.5",
+    "effort": "weight of the volume-weighted activation-cubed effort",
+    "metabolic": "weight of the metabolic cost of transport at the target speed (Umberger 2010), per J/(kg m)",
 }
 
 

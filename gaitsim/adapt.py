@@ -2,11 +2,13 @@
 
 Acute mode asks what happens the day the body changes (the healthy controller walks the changed
 body). Adapted mode asks what a nervous system that has lived with the change does: the controller
-gains and the start state are re-optimized for the changed body with the same objective the
-healthy walker was tuned with (``Objective`` from its provenance: falling, speed error, effort as
-volume-weighted activation cubed, joint-limit torque, impacts and the gait-shape terms), as
+gains and the start state are re-optimized for the changed body with the objective the healthy
+walker was tuned with (``Objective`` from its provenance: falling, speed error, joint-limit torque,
+impacts and the gait-shape terms), except that the effort is the metabolic cost of transport
+(``ADAPTED_EFFORT``: Umberger 2010's muscle energy model instead of activation cubed), as
 predictive-simulation studies do (SCONE; Ong et al. 2019, PLoS Comput Biol 15:e1006993, for
-plantarflexor weakness and contracture).
+plantarflexor weakness and contracture). The gait-shape terms compare with a measured healthy
+subject, so they pull an impaired walker toward healthy-looking gait.
 
 What the optimizer may not change: the body (it is the impairment), the excitation offsets of a
 neural impairment (``psoas_tone``), and every reflex gain the scenario fixes (its gain overrides,
@@ -59,10 +61,23 @@ def adapted_key(scenario) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True, default=float).encode()).hexdigest()[:16]
 
 
+#: per J/(kg m): adapted mode's weight of the metabolic cost of transport (``Objective.w_metabolic``,
+#: Umberger et al. 2003 / Umberger 2010 via ``loads.metabolic_power``). It equals the activation-cubed
+#: term it replaces on the shipped trunk-initiated walker (10 x 0.048 = 0.48 against 0.05 x 10.0 J/(kg m),
+#: 25 s at the tuned step), so the healthy walker's objective keeps its balance; the Geyer-Herr walker's
+#: term becomes 0.45 instead of 0.22.
+METABOLIC_WEIGHT = 0.05
+#: the objective overrides every adaptation starts from: a published metabolic model for the effort
+#: instead of activation cubed (predictive studies of impaired gait minimise a metabolic cost of
+#: transport, e.g. Ong et al. 2019, PLoS Comput Biol 15:e1006993)
+ADAPTED_EFFORT = (("w_effort", 0.0), ("w_metabolic", METABOLIC_WEIGHT))
+
+
 @dataclass(frozen=True)
 class AdaptSettings:
-    """CMA-ES settings of adapted mode (the objective is the healthy walker's; ``objective``
-    overrides some of its fields, e.g. a shorter ``duration`` for a quick study)."""
+    """CMA-ES settings of adapted mode. The objective is the healthy walker's (its provenance) with
+    ``ADAPTED_EFFORT`` applied and then ``objective``'s overrides, e.g. a shorter ``duration`` for a
+    quick study, or ``(("w_effort", 10.0), ("w_metabolic", 0.0))`` for the activation-cubed effort."""
 
     generations: int = 20
     popsize: int = 16
@@ -85,6 +100,9 @@ class AdaptSettings:
         bad = [k for k, _ in self.objective if k not in known]
         if bad:
             raise ValueError(f"AdaptSettings.objective: unknown field(s) {bad}; allowed: {', '.join(sorted(known))}")
+        merged = dict(ADAPTED_EFFORT)
+        merged.update(dict(self.objective))
+        object.__setattr__(self, "objective", tuple(merged.items()))
 
 
 def tuned_objective(controller: str, overrides=()) -> Objective:
@@ -410,5 +428,5 @@ def load_adapted(scenario, seed: int = 1, store=None) -> dict:
     return json.loads(path.read_text())
 
 
-__all__ = ["AdaptSettings", "PROBLEM_FIELDS", "adapt", "adapt_series", "adapted_key", "default_store",
+__all__ = ["ADAPTED_EFFORT", "METABOLIC_WEIGHT", "AdaptSettings", "PROBLEM_FIELDS", "adapt", "adapt_series", "adapted_key", "default_store",
            "frozen_gains", "load_adapted", "search_space", "settings_record", "tuned_objective"]

@@ -39,6 +39,14 @@ Objective (lower is better), after SCONE's gait measures (``GaitMeasure``, ``Eff
                                                     # mean-cycle activation on/off against the normative
                                                     # EMG windows (analysis.emg_agreements, 9 muscles);
                                                     # 5 if fewer than two strides
+      + w_metabolic * mean_t(sum_m P_m) / (body mass * v_target)
+                                                    # metabolic cost of transport at the target speed,
+                                                    # J/(kg m): muscle metabolic power P_m of Umberger
+                                                    # et al. 2003 with Umberger 2010's changes
+                                                    # (loads.metabolic_power, the measures' model),
+                                                    # averaged over the time alive; the effort measure
+                                                    # of predictive gait studies (Ong et al. 2019 use a
+                                                    # metabolic cost of transport), off by default
       + w_amplitude * mean_muscles [max of the mean-cycle activation - 0.5]+ / 0.1
                                                     # the same 9 muscles: normal walking rarely needs
                                                     # more than about half of a muscle's maximal
@@ -66,6 +74,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import loads
 from .integrate import SOLVER_OPTIONS, SaveEvery, SemiImplicitEuler, simulate
 from .model import build_model
 from .reflex import ReflexController, ReflexGains
@@ -120,6 +129,13 @@ class Objective:
     w_amplitude: float = 0.0
     impact_limits: tuple[float, float] = (1.25, 1.5)  # BW: mean-curve peak top, every-strike limit (healthy reference)
     amplitude_limit: float = 0.5  # activation (0-1) the mean cycle's peak may reach without cost
+    w_metabolic: float = 0.0  # per J/(kg m) of metabolic cost of transport at the target speed
+
+    def __post_init__(self):
+        negative = [f"w_{k}" for k in ("speed", "effort", "limit", "grf", "metabolic") + GAIT_TERMS
+                    if getattr(self, f"w_{k}") < 0]
+        if negative:
+            raise ValueError(f"Objective: weights must be >= 0, got {', '.join(negative)} < 0")
 
 
 def objective_solver(objective: Objective) -> SemiImplicitEuler:
@@ -198,7 +214,7 @@ def evaluate_walkers(model, gains: dict, start: dict, objective: Objective, mode
         if wrap is not None:
             ctrl = wrap(ctrl)
         res = simulate(model, ctrl, duration=objective.duration, dt=dt, initial_state=x0,
-                       save=SaveEvery(every, ("q", "activation", "limit_moment", "grf")),
+                       save=SaveEvery(every, objective_fields(objective)),
                        stop_when_all_failed=True, solver=objective_solver(objective))
         m = measures(res, model, objective, x0)
         if out is None:
@@ -206,6 +222,14 @@ def evaluate_walkers(model, gains: dict, start: dict, objective: Objective, mode
         else:
             out["cost"] = np.maximum(out["cost"], m["cost"])
     return out
+
+
+def objective_fields(objective: Objective) -> tuple[str, ...]:
+    """The result fields an objective's terms read (the metabolic term needs the fibre states)."""
+    fields = ("q", "activation", "limit_moment", "grf")
+    if objective.w_metabolic > 0:
+        fields += ("excitation", "fiber_length", "fiber_velocity")
+    return fields
 
 
 def measures(res, model, objective: Objective, x0) -> dict:
@@ -231,9 +255,14 @@ def measures(res, model, objective: Objective, x0) -> dict:
     cost = (100.0 * (1.0 - alive / T) + objective.w_speed * (speed - objective.target_speed) ** 2
             + objective.w_effort * effort + objective.w_limit * limit + objective.w_grf * grf)
     out = {"cost": cost, "alive": alive, "speed": speed, "effort": effort, "limit": limit, "grf": grf}
+    if objective.w_metabolic > 0:
+        power = loads.metabolic_power(res.data, model).sum(axis=2)  # (B, T) W
+        rate = np.where(mask, power, 0.0).sum(axis=1) / np.maximum(mask.sum(axis=1), 1)
+        out["metabolic"] = rate / model.skeleton.mass_total / objective.target_speed  # J/(kg m)
+        out["cost"] = out["cost"] + objective.w_metabolic * out["metabolic"]
     if any(getattr(objective, f"w_{k}") > 0 for k in GAIT_TERMS):
         terms = gait_terms(res, model, alive, objective)
-        out["cost"] = cost + sum(getattr(objective, f"w_{k}") * v for k, v in terms.items())
+        out["cost"] = out["cost"] + sum(getattr(objective, f"w_{k}") * v for k, v in terms.items())
         out.update(terms)
     return out
 

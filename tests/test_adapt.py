@@ -205,3 +205,17 @@ def test_the_same_problem_twice_is_tuned_once(tmp_path):
         A.AdaptSettings(seeds=(1, 1))
     with pytest.raises(ValueError, match="distinct integers >= 0"):
         A.AdaptSettings(seeds=(-1,))
+
+
+def test_adapted_effort_is_metabolic_unless_overridden():
+    """Adapted mode replaces the healthy tuning's activation cubed by the metabolic cost of transport;
+    a study's own overrides apply on top, including going back to activation cubed."""
+    default = A.tuned_objective("trunk_initiated", A.AdaptSettings().objective)
+    assert default.w_effort == 0.0 and default.w_metabolic == A.METABOLIC_WEIGHT > 0
+    short = A.tuned_objective("trunk_initiated", A.AdaptSettings(objective=(("duration", 3.0),)).objective)
+    assert (short.duration, short.w_metabolic) == (3.0, A.METABOLIC_WEIGHT)
+    cubed = A.AdaptSettings(objective=(("w_effort", 10.0), ("w_metabolic", 0.0))).objective
+    back = A.tuned_objective("trunk_initiated", cubed)
+    assert (back.w_effort, back.w_metabolic) == (10.0, 0.0)
+    assert A.settings_record(A.AdaptSettings(objective=(("duration", 3.0),)))["objective"] == {
+        "w_effort": 0.0, "w_metabolic": A.METABOLIC_WEIGHT, "duration": 3.0}

@@ -31,3 +31,8 @@ def test_example_runs(script, tmp_path):
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.strip()
+    if script == "load_shift_study.py":  # the findings carry the speed check and the overlaid curves
+        text = (tmp_path / "findings.md").read_text()
+        assert "within +/- 0.05 m/s of the healthy adapted speed" in text
+        for mode in ("acute", "adapted"):
+            assert (tmp_path / "figures" / f"findings_trunk_initiated_weak_dorsiflexors_curves_{mode}.png").stat().st_size

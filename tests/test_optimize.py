@@ -228,3 +228,40 @@ def test_offset_impact_emg_and_amplitude_terms():
     assert terms["impact"][1] == pytest.approx((right + (1.8 - 1.5)) / 0.1, rel=0.05)
     assert terms["emg"][0] < 0.1 and terms["emg"][1] < 0.1  # on/off only: amplitude does not matter
     assert terms["amplitude"][0] == 0.0 and terms["amplitude"][1] == pytest.approx((0.9 - 0.5) / 0.1, abs=0.05)
+
+
+def test_metabolic_term_is_the_cost_of_transport_at_the_target_speed():
+    """Umberger's muscle power summed over muscles, averaged over the time alive only, per kg and
+    per metre at the target speed; weighted into the cost by ``w_metabolic``."""
+    import gaitsim as gs
+    from gaitsim.loads import metabolic_power
+    from gaitsim.optimize import measures
+
+    m = gs.build_model(batch_size=2)
+    t = np.arange(0, 1.0, 0.01)
+    n = len(gs.MUSCLES)
+    act = np.full((2, t.size, n), 0.2)
+    act[1] = np.where(t[:, None] < 0.5, 0.4, 1.0)  # walker 1 falls at 0.5 s: its full activation after is not counted
+    l_opt = m.params["muscle.optimal_fiber_length"]
+    data = {"q": np.zeros((2, t.size, 10)), "activation": act, "excitation": act.copy(),
+            "fiber_length": np.repeat(l_opt[:, None, :], t.size, axis=1), "fiber_velocity": np.zeros((2, t.size, n)),
+            "limit_moment": np.zeros((2, t.size, 10)), "grf": np.zeros((2, t.size, 2, 2))}
+    res = gs.Results(time=t, data=data, status=np.array([0, 1]), status_time=np.array([np.nan, 0.5]),
+                     final_state=np.zeros((2, 1)), t_end=1.0, n_steps=4000, dt=2.5e-4)
+    power = metabolic_power(data, m).sum(axis=2)  # (2, T) W
+    expected = np.array([power[0].mean(), power[1, t < 0.5].mean()]) / m.skeleton.mass_total / 1.3
+    # with a stride-based term on as well: the metabolic term must survive the gait terms' sum
+    with_term = measures(res, m, Objective(duration=1.0, w_metabolic=3.0, w_cadence=1.0), np.zeros((2, 10)))
+    without = measures(res, m, Objective(duration=1.0, w_cadence=1.0), np.zeros((2, 10)))
+    alone = measures(res, m, Objective(duration=1.0, w_metabolic=3.0), np.zeros((2, 10)))
+    np.testing.assert_allclose(alone["metabolic"], with_term["metabolic"])
+    assert with_term["cadence"][0] > 0  # no strides in this record: the cadence term is charged
+    np.testing.assert_allclose(with_term["metabolic"], expected, rtol=1e-12)
+    assert expected[1] > expected[0] > 0  # more activation, more heat
+    np.testing.assert_allclose(with_term["cost"] - without["cost"], 3.0 * expected, rtol=1e-12)
+    assert "metabolic" not in without
+
+
+def test_objective_refuses_negative_weights():
+    with pytest.raises(ValueError, match="w_metabolic"):
+        Objective(w_metabolic=-1.0)
