@@ -209,7 +209,7 @@ def objective_table(healthy: Scenario, settings: AdaptSettings) -> str:
     import numpy as np
 
     from gaitsim.adapt import load_adapted, search_space, tuned_objective
-    from gaitsim.optimize import GAIT_TERMS, evaluate
+    from gaitsim.optimize import evaluate, weighted_terms
 
     objective = tuned_objective(healthy.controller, settings.objective)
     terms = {}
@@ -217,14 +217,12 @@ def objective_table(healthy: Scenario, settings: AdaptSettings) -> str:
         sol = load_adapted(healthy, seed)
         space = search_space(healthy, sol)
         out = evaluate(np.zeros((1, space.dimension)), space, objective)
-        for k in ("speed", "effort", "metabolic", "limit", "grf") + GAIT_TERMS:
-            weight = getattr(objective, f"w_{k}")
-            if weight > 0 and k in out:
-                value = float(out[k][0])
-                cost = weight * ((value - objective.target_speed) ** 2 if k == "speed" else value)
-                terms.setdefault(k, []).append((weight, value, cost))
-        terms.setdefault("falling", []).append((100.0, 1.0 - float(out["alive"][0]) / objective.duration,
-                                                100.0 * (1.0 - float(out["alive"][0]) / objective.duration)))
+        weighted = list(weighted_terms(out, objective).items())
+        for k, cost in weighted[1:] + weighted[:1]:  # falling last
+            weight = 100.0 if k == "falling" else getattr(objective, f"w_{k}")
+            value = 1.0 - out["alive"][0] / objective.duration if k == "falling" else out[k][0]
+            if weight > 0:
+                terms.setdefault(k, []).append((weight, float(value), float(cost[0])))
     rows = ["| term | weight | value (mean over seeds) | weighted |", "|---|---|---|---|"]
     for k, v in terms.items():
         w, value, cost = (float(np.mean([x[i] for x in v])) for i in range(3))

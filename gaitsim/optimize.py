@@ -252,19 +252,36 @@ def measures(res, model, objective: Objective, x0) -> dict:
         grf = over.sum(axis=1) / np.maximum(mask.sum(axis=1), 1)
     else:
         grf = np.zeros_like(alive)
-    cost = (100.0 * (1.0 - alive / T) + objective.w_speed * (speed - objective.target_speed) ** 2
-            + objective.w_effort * effort + objective.w_limit * limit + objective.w_grf * grf)
-    out = {"cost": cost, "alive": alive, "speed": speed, "effort": effort, "limit": limit, "grf": grf}
+    out = {"alive": alive, "speed": speed, "effort": effort, "limit": limit, "grf": grf}
     if objective.w_metabolic > 0:
         power = loads.metabolic_power(res.data, model).sum(axis=2)  # (B, T) W
         rate = np.where(mask, power, 0.0).sum(axis=1) / np.maximum(mask.sum(axis=1), 1)
         out["metabolic"] = rate / model.skeleton.mass_total / objective.target_speed  # J/(kg m)
-        out["cost"] = out["cost"] + objective.w_metabolic * out["metabolic"]
     if any(getattr(objective, f"w_{k}") > 0 for k in GAIT_TERMS):
-        terms = gait_terms(res, model, alive, objective)
-        out["cost"] = out["cost"] + sum(getattr(objective, f"w_{k}") * v for k, v in terms.items())
-        out.update(terms)
-    return out
+        out.update(gait_terms(res, model, alive, objective))
+    return {"cost": total_cost(weighted_terms(out, objective)), **out}
+
+
+def weighted_terms(out: dict, objective: Objective) -> dict[str, np.ndarray]:
+    """Each term of the cost as it enters the sum (per walker), from ``measures``' values:
+    ``falling`` (100 (1 - t_alive / T)), ``speed`` (w_speed times the squared error), then each
+    weighted measure present in ``out`` (``metabolic`` and the ``GAIT_TERMS`` only when computed)."""
+    terms = {"falling": 100.0 * (1.0 - out["alive"] / objective.duration),
+             "speed": objective.w_speed * (out["speed"] - objective.target_speed) ** 2}
+    for k in ("effort", "limit", "grf", "metabolic") + GAIT_TERMS:
+        if k in out:
+            terms[k] = getattr(objective, f"w_{k}") * out[k]
+    return terms
+
+
+def total_cost(terms: dict) -> np.ndarray:
+    """The objective's value from ``weighted_terms``: the always-present terms, then the metabolic
+    term, then the stride terms' sum."""
+    cost = terms["falling"] + terms["speed"] + terms["effort"] + terms["limit"] + terms["grf"]
+    if "metabolic" in terms:
+        cost = cost + terms["metabolic"]
+    gait = [terms[k] for k in GAIT_TERMS if k in terms]
+    return cost + sum(gait) if gait else cost
 
 
 #: the stride-based objective terms (``gait_terms``), each weighted by ``Objective.w_<name>``
@@ -430,4 +447,4 @@ def save_solution(solution: dict, path) -> None:
     Path(path).write_text(json.dumps(solution, indent=2))
 
 
-__all__ = ["Objective", "SearchSpace", "evaluate", "evaluate_walkers", "tune", "solution", "solution_from_checkpoint", "save_solution"]
+__all__ = ["Objective", "SearchSpace", "evaluate", "evaluate_walkers", "weighted_terms", "total_cost", "tune", "solution", "solution_from_checkpoint", "save_solution"]
