@@ -255,7 +255,19 @@ def settings_record(settings: AdaptSettings) -> dict:
 
 
 def _base_name(base: dict, scenario) -> str:
-    return base.get("provenance", {}).get("adapted_key", f"shipped tuned {scenario.controller}")
+    """What an adaptation started from: an adapted solution's key, the shipped tuned walker, or
+    any other tuned solution by the hash of its gains and start state."""
+    import hashlib
+
+    from .tuned import load_tuned
+
+    if "adapted_key" in base.get("provenance", {}):
+        return base["provenance"]["adapted_key"]
+    shipped = load_tuned(scenario.controller)
+    if base["gains"] == shipped["gains"] and base["start"] == shipped["start"]:
+        return f"shipped tuned {scenario.controller}"
+    content = json.dumps([base["gains"], base["start"]], sort_keys=True)
+    return f"tuned solution {hashlib.sha256(content.encode()).hexdigest()[:12]}"
 
 
 def _cached(store: Path, scenarios, bases, settings: AdaptSettings) -> bool:
@@ -390,19 +402,20 @@ def _generations(instances, settings: AdaptSettings, objective, state: Path, poo
                  f"best cost {best:.3f}, {time.perf_counter() - started:.1f} s")
 
 
-def adapt_series(families, severities, settings: AdaptSettings = AdaptSettings(), *, store=None, workers: int = 1,
-                 progress=print) -> dict[str, list[list[dict]]]:
+def adapt_series(families, severities, settings: AdaptSettings = AdaptSettings(), *, start: dict | None = None,
+                 store=None, workers: int = 1, progress=print) -> dict[str, list[list[dict]]]:
     """Continuation along severity for one or several impairments at once.
 
     families: {name: scenario_at(severity) -> Scenario} (or one callable). At each severity (in
     the order given) every family's scenario is adapted in one shared batch; the first severity
-    starts from the shipped walker, each later one from the best seed of the same family's
-    previous severity. Returns {name: solutions per severity (one per seed)}."""
+    starts from ``start`` (a tuned solution, ``optimize.solution`` format; default: the shipped
+    walker), each later one from the best seed of the same family's previous severity. Returns
+    {name: solutions per severity (one per seed)}."""
     if callable(families):
         families = {"series": families}
     names = list(families)
     out: dict[str, list] = {n: [] for n in names}
-    bases: dict[str, dict | None] = {n: None for n in names}
+    bases: dict[str, dict | None] = {n: start for n in names}
     for severity in severities:
         scenarios = [families[n](severity) for n in names]
         base_list = [bases[n] if bases[n] is not None else _base_solution(s, None) for n, s in zip(names, scenarios)]

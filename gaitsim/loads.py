@@ -84,6 +84,11 @@ SLOW_TWITCH = {
     "erector_spinae": 0.60, "abdominals": 0.57,
 }
 
+#: peak L3-L4 compression in level walking, BW (Cappozzo 1984, "Compressive loads in
+#: the lumbar vertebral column during normal level walking": maximum 1.0 to 2.5 BW as speed rises,
+#: from a trunk model driven by measured motion)
+CAPPOZZO_PEAK_BW = (1.0, 2.5)
+
 #: psoas line of action on the lumbar spine, unit vector in the pelvis frame (module docstring):
 #: gait2392 psoas_r-P1 (-0.0647, 0.0887) -> psoas_r-P2 (-0.0238, -0.0570) (Delp et al. 1990)
 _PSOAS_VEC = np.array([-0.0238 - (-0.0647), -0.0570 - 0.0887])
@@ -353,7 +358,7 @@ def metabolic_power(res_like: dict, model) -> np.ndarray:
     return rate["total"]
 
 
-__all__ = ["lumbar_load", "lumbar_load_parts", "lumbar_muscle_forces", "torso_com_acceleration", "torso_axes",
+__all__ = ["CAPPOZZO_PEAK_BW", "lumbar_load", "lumbar_load_parts", "lumbar_muscle_forces", "torso_com_acceleration", "torso_axes",
            "torso_parameters", "skeleton_accelerations", "cumulative_integral", "interval_integral",
            "positive_negative_work", "muscle_mass",
            "umberger2010_rate", "metabolic_power", "slow_twitch_fractions", "SLOW_TWITCH", "BASAL_RATE",

@@ -213,6 +213,8 @@ def _series(res, model, qddot_method: str = "difference") -> dict:
            "force": force, "activation": res["activation"],
            "fibre_power": force * -res["fiber_velocity"],
            "compression": comp, "shear": shear, "psoas_compression": parts["psoas_r"][0] + parts["psoas_l"][0],
+           "body_compression": parts["body"][0], "erector_spinae_compression": parts["erector_spinae"][0],
+           "abdominals_compression": parts["abdominals"][0],
            "metabolic": loads.metabolic_power(res.data, model).sum(axis=-1), "grf_y": res["grf"][..., 1]}
     if "mtu_length" in res.data:
         out["mtu_power"] = force * -np.gradient(res["mtu_length"], t, axis=1)
@@ -340,6 +342,9 @@ def _body_measures(t, sig, i, rows, body_mass, bw, ds1) -> dict:
     out["lumbar_shear_peak_posterior_bw"] = (_window_extreme(t, shear, a, b, "min")[0] / bw, "BW")
     out["psoas_compression_share"] = (loads.interval_integral(t, pc, a, b) / c_imp, "fraction")
     out["psoas_compression_share_at_peak"] = (np.interp(c_peak_t, t, pc) / c_peak, "fraction")
+    for part in ("body", "erector_spinae", "abdominals"):  # the rest of the compression, by cause
+        out[f"{part}_compression_share"] = (loads.interval_integral(t, sig[f"{part}_compression"][i], a, b) / c_imp,
+                                            "fraction")
     energy = loads.interval_integral(t, sig["metabolic"][i], a, b)
     out["metabolic_energy"] = (energy, "J")
     out["metabolic_rate"] = (energy / dur / body_mass, "W/kg")

@@ -53,8 +53,14 @@ Objective (lower is better), after SCONE's gait measures (``GaitMeasure``, ``Eff
                                                     # activation (EMG peaks mostly 20-50 % of a maximal
                                                     # manual muscle test, Perry & Burnfield 2010, Gait
                                                     # Analysis, 2nd ed., ch. 4-6); 5 if no strides
+      + w_lumbar * mean_strides [peak lumbar compression - 2.5 BW]+ / 0.1 BW
+                                                    # compression on the trunk's free body
+                                                    # (loads.lumbar_load, qddot by central differences of
+                                                    # the saved qdot) against the top of the peaks
+                                                    # Cappozzo 1984 estimated for level walking
+                                                    # (loads.CAPPOZZO_PEAK_BW); 5 if no strides
 
-The last eight terms are off by default (weights 0); they use strides after ``settle`` seconds.
+The last nine terms are off by default (weights 0); they use strides after ``settle`` seconds.
 The w_grf term averages over time, so a short heel-strike impact barely moves it; w_hump acts on
 the peaks of the mean stride instead.
 
@@ -130,6 +136,8 @@ class Objective:
     impact_limits: tuple[float, float] = (1.25, 1.5)  # BW: mean-curve peak top, every-strike limit (healthy reference)
     amplitude_limit: float = 0.5  # activation (0-1) the mean cycle's peak may reach without cost
     w_metabolic: float = 0.0  # per J/(kg m) of metabolic cost of transport at the target speed
+    w_lumbar: float = 0.0
+    lumbar_limit: float = loads.CAPPOZZO_PEAK_BW[1]  # BW: per-stride peak compression without cost
 
     def __post_init__(self):
         negative = [f"w_{k}" for k in ("speed", "effort", "limit", "grf", "metabolic") + GAIT_TERMS
@@ -229,6 +237,8 @@ def objective_fields(objective: Objective) -> tuple[str, ...]:
     fields = ("q", "activation", "limit_moment", "grf")
     if objective.w_metabolic > 0:
         fields += ("excitation", "fiber_length", "fiber_velocity")
+    if objective.w_lumbar > 0:
+        fields += ("qdot", "muscle_force")
     return fields
 
 
@@ -285,7 +295,7 @@ def total_cost(terms: dict) -> np.ndarray:
 
 
 #: the stride-based objective terms (``gait_terms``), each weighted by ``Objective.w_<name>``
-GAIT_TERMS = ("shape", "phase", "hump", "cadence", "offset", "impact", "emg", "amplitude")
+GAIT_TERMS = ("shape", "phase", "hump", "cadence", "offset", "impact", "emg", "amplitude", "lumbar")
 
 
 def _outside(value: float, bounds: tuple[float, float]) -> float:
@@ -297,9 +307,10 @@ def gait_terms(res, model, alive, objective: Objective) -> dict[str, np.ndarray]
     """Per walker: ``shape``, the angle-shape misfit mean_j (1 - r_j) in [0, 2]; ``phase``, the
     stance and double support outside their ranges, per 10 % of the cycle; ``hump``, the double-hump
     misfit (GRF peaks outside their range and trough shortfall, per 0.1 BW); ``cadence``, the
-    cadence outside its range per 10 steps/min; ``offset``, ``impact``, ``emg`` and ``amplitude`` as the module
-    docstring defines them; over the right strides (both feet's strikes for ``impact``) after
-    ``objective.settle`` while alive. Needs ``q``, ``grf`` and ``activation`` saved.
+    cadence outside its range per 10 steps/min; ``offset``, ``impact``, ``emg``, ``amplitude`` and
+    ``lumbar`` as the module docstring defines them; over the right strides (both feet's strikes for
+    ``impact``) after ``objective.settle`` while alive. Needs ``q``, ``grf`` and ``activation``
+    saved, and ``qdot`` and ``muscle_force`` for ``lumbar`` (computed only when ``w_lumbar > 0``).
     Post-processing, one walker at a time (a few ms each), never on the integration path."""
     from . import analysis
     from .names import COORDINATES, MUSCLES
@@ -310,6 +321,9 @@ def gait_terms(res, model, alive, objective: Objective) -> dict[str, np.ndarray]
     ih, ik, ia = (COORDINATES.index(c) for c in ("hip_flexion_r", "knee_angle_r", "ankle_angle_r"))
     emg_columns = [MUSCLES.index(m) for m in analysis.EMG_MUSCLES.values()]
     mean_limit, strike_limit = objective.impact_limits
+    if objective.w_lumbar > 0:  # compression of the whole batch at once, (B, T) N
+        qddot = np.gradient(res["qdot"], t, axis=1)
+        compression, _ = loads.lumbar_load(res["q"], res["qdot"], qddot, res["muscle_force"], model)
     for i in range(b):  # per-walker event detection on saved samples (not the hot path)
         keep = (t >= objective.settle) & (t < alive[i])
         if keep.sum() < 10:
@@ -346,6 +360,12 @@ def gait_terms(res, model, alive, objective: Objective) -> dict[str, np.ndarray]
             terms["emg"][i] = float(np.mean([1.0 - a for a in agree.values()])) / 0.1
             terms["amplitude"][i] = float(np.mean([max(p.max() - objective.amplitude_limit, 0.0)
                                                    for p in mean_act.values()])) / 0.1
+        if objective.w_lumbar > 0:
+            comp = compression[i, keep] / bw
+            peaks = [comp[(tt >= a) & (tt < b)].max() for a, b in zip(strikes[:-1], strikes[1:])]
+            terms["lumbar"][i] = float(np.mean(np.maximum(np.array(peaks) - objective.lumbar_limit, 0.0))) / 0.1
+    if objective.w_lumbar <= 0:
+        del terms["lumbar"]  # not computed (its fields need not be saved)
     return terms
 
 

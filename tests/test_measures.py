@@ -70,6 +70,9 @@ def test_healthy_measures_finite_and_consistent_with_spatiotemporal(healthy):
     assert g.mean["lumbar_compression_mean_bw"][0] > 0.5 * torso_bw
     assert g.mean["lumbar_compression_peak_bw"][0] >= g.mean["lumbar_compression_mean_bw"][0]
     assert 0.0 < g.mean["psoas_compression_share"][0] < 1.0
+    # the causes of the compression (torso, erector spinae, abdominals, psoas) add up to all of it
+    shares = sum(ps[f"{part}_compression_share"] for part in ("body", "erector_spinae", "abdominals", "psoas"))
+    np.testing.assert_allclose(shares[np.isfinite(shares)], 1.0, rtol=1e-9)
     assert g.mean["cascade_psoas_onset_pct"][0] < g.mean["cascade_knee_flexion_pct"][0] < 100.0
     assert g.mean["cascade_foot_off_pct"][0] < g.mean["cascade_knee_flexion_pct"][0]
     assert g.mean["metabolic_rate_with_basal"][0] == pytest.approx(g.mean["metabolic_rate"][0] + 1.2)

@@ -265,3 +265,36 @@ def test_metabolic_term_is_the_cost_of_transport_at_the_target_speed():
 def test_objective_refuses_negative_weights():
     with pytest.raises(ValueError, match="w_metabolic"):
         Objective(w_metabolic=-1.0)
+
+
+def test_lumbar_term_counts_per_stride_compression_peaks_above_cappozzo():
+    """Upright, still trunk: the compression is the torso's weight (below 2.5 BW, no cost); walker 1
+    adds an erector spinae pull of 3 BW in the middle of every stride, along the spine, so each
+    stride's peak is the torso's weight + 3 BW."""
+    from gaitsim.loads import CAPPOZZO_PEAK_BW, torso_parameters
+    from gaitsim.names import MUSCLES
+    from gaitsim.optimize import gait_terms, measures
+
+    stride = 1.1
+    m, res = _reference_gait(stride=stride, strides=6)
+    t = res.time
+    res.data["qdot"] = np.gradient(res.data["q"], t, axis=1)
+    force = np.zeros((2, t.size, len(MUSCLES)))
+    bw = float(m.body_weight[0])
+    for k in range(6):
+        force[1, :, MUSCLES.index("erector_spinae")] += 3.0 * bw * np.exp(-(((t - (k + 0.5) * stride) / 0.01) ** 2))
+    res.data["muscle_force"] = force
+    alive = np.array([t[-1], t[-1]])
+    torso = float(torso_parameters(m)["mass"][0] / m.skeleton.mass_total[0])  # BW while still and upright
+    ob = Objective(duration=t[-1], settle=0.5, w_lumbar=1.0)
+    terms = gait_terms(res, m, alive, ob)
+    assert ob.lumbar_limit == CAPPOZZO_PEAK_BW[1]
+    assert terms["lumbar"][0] == 0.0
+    assert terms["lumbar"][1] == pytest.approx((torso + 3.0 - 2.5) / 0.1, rel=1e-3)
+    off = gait_terms(res, m, alive, Objective(duration=t[-1], settle=0.5, w_cadence=1.0))
+    assert "lumbar" not in off  # not computed when its weight is 0
+    x0 = np.zeros((2, 10))
+    on = measures(res, m, Objective(duration=t[-1], settle=0.5, w_lumbar=2.0), x0)
+    base = measures(res, m, Objective(duration=t[-1], settle=0.5), x0)
+    assert on["lumbar"][1] > 0
+    np.testing.assert_allclose(on["cost"] - base["cost"], 2.0 * on["lumbar"], rtol=1e-12)

@@ -116,6 +116,10 @@ def test_lumbar_extensors_answer_forward_lean():
     assert out[-1, MI["abdominals"], 0] == pytest.approx(ReflexGains().S0_L)  # pre-stimulation only
     out, _ = _run(ReflexController(), m, [_sensors(m, lean=-0.3)] * 40)
     assert out[-1, MI["abdominals"], 0] > out[-1, MI["erector_spinae"], 0]
+    # G_ABS scales the abdominals' whole drive (pre-stimulation and flexing command)
+    half, _ = _run(ReflexController(gains={"G_ABS": 0.5}), m, [_sensors(m, lean=-0.3)] * 40)
+    assert half[-1, MI["abdominals"], 0] == pytest.approx(0.5 * out[-1, MI["abdominals"], 0])
+    assert half[-1, MI["erector_spinae"], 0] == out[-1, MI["erector_spinae"], 0]
 
 
 def test_per_walker_gains_and_bad_input():

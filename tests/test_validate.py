@@ -32,6 +32,8 @@ def test_checks_are_recomputable(run):
     assert r.met == (r.value >= 0.8)
     comp = checks["lumbar compression peak (free body of the trunk)"]
     assert comp.value == run.measures.value("lumbar_compression_peak_bw") and comp.met == (1.0 <= comp.value <= 2.5)
+    shares = [c.value for name, c in checks.items() if name.startswith("lumbar compression: share from")]
+    assert len(shares) == 4 and sum(shares) == pytest.approx(100.0, rel=1e-9)
 
 
 def test_heel_strike_peaks_are_stance_maxima_after_settling(run):
