@@ -21,7 +21,9 @@ toward an expected shift. ``GAITSIM_QUICK=1`` runs a tiny version (for the tests
 ``--start-from tuned.json`` adapts from another tuned solution of one controller instead of the
 shipped walker (e.g. the Geyer-Herr search from the published gains in ``provenance/``); it
 runs adapted mode only (acute mode is the shipped walker's) and keeps its adapted solutions in a
-cache of their own (``$GAITSIM_CACHE/from_<file stem>``).
+cache of their own (``$GAITSIM_CACHE/from_<file stem>``). A study with another adapted objective
+(``--objective-set``, ``--metabolic-weight``) keeps its solutions in ``$GAITSIM_CACHE/objective_<hash>``
+(the cache holds one solution per scenario and seed).
 """
 
 from __future__ import annotations
@@ -52,7 +54,8 @@ CLAIMS = {
         ("tight_psoas", "psoas_tone"),
         ("erector_spinae_impulse_per_m", "erector_spinae_mean_activation", "lumbar_extension_moment_peak",
          "lumbar_compression_peak_bw", "lumbar_compression_mean_bw", "lumbar_shear_peak_anterior_bw",
-         "psoas_compression_share", "pelvis_tilt_mean")),
+         "psoas_compression_share", "erector_spinae_compression_share", "abdominals_compression_share",
+         "pelvis_tilt_mean")),
     "Weak dorsiflexors make the hip flexors lift the knee higher for clearance": (
         ("weak_dorsiflexors",),
         ("knee_flexion_peak_swing_r", "min_toe_clearance_r", "psoas_r_impulse_per_m", "hip_flexion_moment_impulse_r",
@@ -91,6 +94,8 @@ def main(argv=None) -> int:
     args.start = None
     if args.start_from is not None:
         args.start = start_solution(args.start_from, args.controllers)
+    if args.objective_set or args.metabolic_weight != METABOLIC_WEIGHT:
+        own_cache(args)
     modes = ("adapted",) if args.start is not None else ("acute", "adapted")
     objective = (("duration", args.objective_duration), ("also_dt", ()),
                  ("settle", min(10.0, args.objective_duration / 2)),
@@ -138,6 +143,18 @@ def start_solution(path: str, controllers) -> dict:
         raise SystemExit(f"--start-from: {path} is a {sol.get('mode')!r} solution, not {controllers[0]!r}")
     os.environ["GAITSIM_CACHE"] = str(default_store().parent / f"from_{Path(path).stem}")
     return sol
+
+
+def own_cache(args) -> None:
+    """A study with another adapted objective keeps its solutions apart: a store holds one solution
+    per scenario and seed, and ``gaitsim run --mode adapted`` runs whichever is there."""
+    import hashlib
+
+    from gaitsim.adapt import default_store
+
+    key = json.dumps([args.metabolic_weight, sorted(args.objective_set)])
+    root = default_store().parent
+    os.environ["GAITSIM_CACHE"] = str(root / f"objective_{hashlib.sha256(key.encode()).hexdigest()[:10]}")
 
 
 def study_controller(controller: str, args, settings: AdaptSettings, figures: Path, modes) -> list[str]:

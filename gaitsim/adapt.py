@@ -21,7 +21,10 @@ mean at that solution. Several instances (scenarios x seeds) share one batch per
 severity series with several seeds costs about the wall time of the largest instance's batch.
 The state of every instance is checkpointed after each generation (resume by calling again with
 the same ``store``); each finished solution is saved as JSON under the key of its scenario
-(``adapted_key``), with its provenance, and ``load_adapted`` finds it again.
+(``adapted_key``), with its provenance, and ``load_adapted`` finds it again. A store holds one
+solution per scenario and seed: adapting the same scenario with other settings (or from another
+start) replaces it, and adapted runs use whichever is there, so keep such variants in stores of
+their own (``store``, or ``GAITSIM_CACHE``).
 """
 
 from __future__ import annotations

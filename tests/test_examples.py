@@ -61,3 +61,17 @@ def test_study_from_another_start_runs_adapted_mode_in_its_own_cache(tmp_path):
     wrong = subprocess.run([sys.executable, str(EXAMPLES / "load_shift_study.py"), *args, "--start-from", "other.json",
                             "--controllers", "geyer_herr"], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert wrong.returncode != 0 and "not 'geyer_herr'" in wrong.stderr
+
+
+def test_study_with_another_objective_keeps_its_own_cache(tmp_path):
+    """The adapted store holds one solution per scenario and seed: a study with another objective
+    must not overwrite the default study's solutions."""
+    env = {**os.environ, "GAITSIM_QUICK": "1", "MPLBACKEND": "Agg", "GAITSIM_CACHE": str(tmp_path / "cache")}
+    args = ["--controllers", "trunk_initiated", "--impairments", "weak_dorsiflexors", "--out", "findings.md",
+            "--objective-set", "w_emg", "0"]
+    out = subprocess.run([sys.executable, str(EXAMPLES / "load_shift_study.py"), *args], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert not (tmp_path / "cache" / "adapted").exists()
+    [own] = list((tmp_path / "cache").glob("objective_*"))
+    assert list((own / "adapted").glob("*_seed1.json"))
