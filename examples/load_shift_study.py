@@ -29,6 +29,7 @@ cache of their own (``$GAITSIM_CACHE/from_<file stem>``). A study with another a
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -94,8 +95,9 @@ def main(argv=None) -> int:
     args.start = None
     if args.start_from is not None:
         args.start = start_solution(args.start_from, args.controllers)
-    if args.objective_set or args.metabolic_weight != METABOLIC_WEIGHT:
-        own_cache(args)
+    if args.objective_set or args.metabolic_weight != METABOLIC_WEIGHT:  # another adapted objective
+        key = json.dumps([args.metabolic_weight, sorted(args.objective_set)])
+        cache_of_its_own(f"objective_{hashlib.sha256(key.encode()).hexdigest()[:10]}")
     modes = ("adapted",) if args.start is not None else ("acute", "adapted")
     objective = (("duration", args.objective_duration), ("also_dt", ()),
                  ("settle", min(10.0, args.objective_duration / 2)),
@@ -134,27 +136,21 @@ def main(argv=None) -> int:
 def start_solution(path: str, controllers) -> dict:
     """The tuned solution ``--start-from`` names, checked against the one controller it is for; its
     adapted solutions go to a cache of their own (the shipped walker's stay where they are)."""
-    from gaitsim.adapt import default_store
-
     if len(controllers) != 1:
         raise SystemExit(f"--start-from: give exactly one --controllers (the solution's mode), got {controllers}")
     sol = json.loads(Path(path).read_text())
     if sol.get("mode") != controllers[0]:
         raise SystemExit(f"--start-from: {path} is a {sol.get('mode')!r} solution, not {controllers[0]!r}")
-    os.environ["GAITSIM_CACHE"] = str(default_store().parent / f"from_{Path(path).stem}")
+    cache_of_its_own(f"from_{Path(path).stem}")
     return sol
 
 
-def own_cache(args) -> None:
-    """A study with another adapted objective keeps its solutions apart: a store holds one solution
+def cache_of_its_own(name: str) -> None:
+    """Keep this study's adapted solutions in ``$GAITSIM_CACHE/<name>``: a store holds one solution
     per scenario and seed, and ``gaitsim run --mode adapted`` runs whichever is there."""
-    import hashlib
-
     from gaitsim.adapt import default_store
 
-    key = json.dumps([args.metabolic_weight, sorted(args.objective_set)])
-    root = default_store().parent
-    os.environ["GAITSIM_CACHE"] = str(root / f"objective_{hashlib.sha256(key.encode()).hexdigest()[:10]}")
+    os.environ["GAITSIM_CACHE"] = str(default_store().parent / name)
 
 
 def study_controller(controller: str, args, settings: AdaptSettings, figures: Path, modes) -> list[str]:
@@ -208,9 +204,6 @@ def study_controller(controller: str, args, settings: AdaptSettings, figures: Pa
 def adapting_time(controller: str, args, settings: AdaptSettings, seconds: float) -> str:
     """The adaptation's wall time, kept beside the adapted solutions so that a later run which
     reuses them from the cache still reports what tuning them cost."""
-    import hashlib
-    import json
-
     from gaitsim.adapt import default_store, settings_record
 
     key = json.dumps([controller, sorted(args.impairments), sorted(args.severities), settings_record(settings)],
