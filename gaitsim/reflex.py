@@ -27,9 +27,10 @@ HFL drives both psoas and iliacus. Extensions (both controllers, gains may be ze
   blunt it through ``calf_stretch_gain``/``calf_stretch_velocity_gain``;
 * lumbar control: erector spinae and abdominals hold the trunk on the pelvis,
   ``u_L = kp_L (theta - theta_ref) + kd_L theta_dot + kq_L (-lumbar - lumbar_ref)``,
-  S_ES = S0_L + [u_L]+, S_ABS = G_ABS (S0_L + [-u_L]+) (G_ABS = 1: the symmetric law, in which
-  the pre-stimulation S0_L co-activates both; lower values quieten the abdominals, which the
-  erector spinae otherwise have to balance).
+  S_ES = S0_L + [u_L]+, S_ABS = G_ABS (abs_tone S0_L + [-u_L]+) (G_ABS = abs_tone = 1: the
+  symmetric law, in which the pre-stimulation S0_L co-activates both; G_ABS < 1 quietens the
+  abdominals' whole drive, abs_tone < 1 only their tonic part, which the erector spinae otherwise
+  have to balance).
 
 ``mode="trunk_initiated"`` (Ida Rolf's trunk-initiated gait) changes how swing starts and is
 driven: a stance leg enters *pre-swing* when the pelvis has swayed forward past its foot by
@@ -355,7 +356,7 @@ class ReflexController:
         u_l = (g["kp_L"] * (theta - g["theta_ref"]) + g["kd_L"] * theta_dot
                + g["kq_L"] * (-delayed[row["lumbar"]] - g["lumbar_ref"]))
         exc[ERECTOR_SPINAE] = g["S0_L"] + pos(u_l)
-        exc[ABDOMINALS] = g["G_ABS"] * (g["S0_L"] + pos(-u_l))
+        exc[ABDOMINALS] = g["G_ABS"] * (g["abs_tone"] * g["S0_L"] + pos(-u_l))
         np.clip(exc, MIN_EXCITATION, 1.0, out=exc)
 
         ph[0], ph[1], ph[2] = new_phase, new_trailing, new_theta_to  # memory is updated in place

@@ -50,6 +50,7 @@ class ReflexGains:
     kq_L: float = 1.0  # 1/rad, lumbar angle term (gaitsim guess)
     lumbar_ref: float = 0.0  # rad of lumbar flexion held (gaitsim guess)
     G_ABS: float = 1.0  # abdominals' drive relative to the symmetric lumbar law (1; gaitsim choice)
+    abs_tone: float = 1.0  # abdominals' share of the pre-stimulation S0_L (1: shared; gaitsim choice)
     k_trunk: float = 1.0  # 1/rad, trunk-lean drive of the swing hip flexors (trunk_initiated)
     G_sway: float = 5.0  # 1/m, sway drive of the hip flexors in pre-swing (trunk_initiated)
     sway_threshold: float = 0.15  # m, pelvis ahead of the stance foot that triggers pre-swing

@@ -120,6 +120,17 @@ def test_lumbar_extensors_answer_forward_lean():
     half, _ = _run(ReflexController(gains={"G_ABS": 0.5}), m, [_sensors(m, lean=-0.3)] * 40)
     assert half[-1, MI["abdominals"], 0] == pytest.approx(0.5 * out[-1, MI["abdominals"], 0])
     assert half[-1, MI["erector_spinae"], 0] == out[-1, MI["erector_spinae"], 0]
+    # abs_tone scales only the abdominals' share of the pre-stimulation: with the trunk leaning
+    # forward (flexing command zero) they fall from S0_L to abs_tone S0_L, the erector spinae unchanged
+    quiet, _ = _run(ReflexController(gains={"abs_tone": 0.5, "S0_L": 0.1}), m, [_sensors(m, lean=0.4)] * 40)
+    loud, _ = _run(ReflexController(gains={"S0_L": 0.1}), m, [_sensors(m, lean=0.4)] * 40)
+    assert quiet[-1, MI["abdominals"], 0] == pytest.approx(0.05)
+    assert loud[-1, MI["abdominals"], 0] == pytest.approx(0.1)
+    assert quiet[-1, MI["erector_spinae"], 0] == loud[-1, MI["erector_spinae"], 0]
+    # leaning back, the flexing command passes through unscaled by abs_tone
+    back_q, _ = _run(ReflexController(gains={"abs_tone": 0.5, "S0_L": 0.1}), m, [_sensors(m, lean=-0.3)] * 40)
+    back_l, _ = _run(ReflexController(gains={"S0_L": 0.1}), m, [_sensors(m, lean=-0.3)] * 40)
+    assert back_l[-1, MI["abdominals"], 0] - back_q[-1, MI["abdominals"], 0] == pytest.approx(0.05)
 
 
 def test_per_walker_gains_and_bad_input():

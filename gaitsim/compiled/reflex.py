@@ -203,7 +203,7 @@ if numba is not None:
             u_l = (gains[GAIN.kp_L, b] * (d[0, b] - gains[GAIN.theta_ref, b]) + gains[GAIN.kd_L, b] * d[1, b]
                    + gains[GAIN.kq_L, b] * (-d[2, b] - gains[GAIN.lumbar_ref, b]))
             exc[_ERECTOR_SPINAE, b] = gains[GAIN.S0_L, b] + _p(u_l)
-            exc[_ABDOMINALS, b] = gains[GAIN.G_ABS, b] * (gains[GAIN.S0_L, b] + _p(-u_l))
+            exc[_ABDOMINALS, b] = gains[GAIN.G_ABS, b] * (gains[GAIN.abs_tone, b] * gains[GAIN.S0_L, b] + _p(-u_l))
         for m in range(N_MUSCLES):
             for b in range(nb):
                 exc[m, b] = min(max(exc[m, b], _MIN_EXC), 1.0)
