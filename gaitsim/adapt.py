@@ -74,12 +74,16 @@ METABOLIC_WEIGHT = 0.05
 #: instead of activation cubed (predictive studies of impaired gait minimise a metabolic cost of
 #: transport, e.g. Ong et al. 2019, PLoS Comput Biol 15:e1006993)
 ADAPTED_EFFORT = (("w_effort", 0.0), ("w_metabolic", METABOLIC_WEIGHT))
+#: objective terms adapted mode switches off because they score a load the study measures: the
+#: lumbar compression term (``Objective.w_lumbar``, a fidelity target of the healthy tuning) would
+#: push an adapted walker against the very shift the tight-psoas scenarios are asked to reveal
+ADAPTED_NOT_SCORED = (("w_lumbar", 0.0),)
 
 
 @dataclass(frozen=True)
 class AdaptSettings:
     """CMA-ES settings of adapted mode. The objective is the healthy walker's (its provenance) with
-    ``ADAPTED_EFFORT`` applied and then ``objective``'s overrides, e.g. a shorter ``duration`` for a
+    ``ADAPTED_EFFORT`` and ``ADAPTED_NOT_SCORED`` applied and then ``objective``'s overrides, e.g. a shorter ``duration`` for a
     quick study, or ``(("w_effort", 10.0), ("w_metabolic", 0.0))`` for the activation-cubed effort."""
 
     generations: int = 20
@@ -104,6 +108,7 @@ class AdaptSettings:
         if bad:
             raise ValueError(f"AdaptSettings.objective: unknown field(s) {bad}; allowed: {', '.join(sorted(known))}")
         merged = dict(ADAPTED_EFFORT)
+        merged.update(ADAPTED_NOT_SCORED)
         merged.update(dict(self.objective))
         object.__setattr__(self, "objective", tuple(merged.items()))
 
@@ -259,18 +264,20 @@ def settings_record(settings: AdaptSettings) -> dict:
 
 def _base_name(base: dict, scenario) -> str:
     """What an adaptation started from: an adapted solution's key, the shipped tuned walker, or
-    any other tuned solution by the hash of its gains and start state."""
+    any other tuned solution, each followed by the hash of its gains and start state, so a cache
+    made from an earlier shipped walker (or from a re-tuned lower severity) is not reused."""
     import hashlib
 
     from .tuned import load_tuned
 
+    content = json.dumps([base["gains"], base["start"]], sort_keys=True)
+    digest = hashlib.sha256(content.encode()).hexdigest()[:12]
     if "adapted_key" in base.get("provenance", {}):
-        return base["provenance"]["adapted_key"]
+        return f"{base['provenance']['adapted_key']} {digest}"
     shipped = load_tuned(scenario.controller)
     if base["gains"] == shipped["gains"] and base["start"] == shipped["start"]:
-        return f"shipped tuned {scenario.controller}"
-    content = json.dumps([base["gains"], base["start"]], sort_keys=True)
-    return f"tuned solution {hashlib.sha256(content.encode()).hexdigest()[:12]}"
+        return f"shipped tuned {scenario.controller} {digest}"
+    return f"tuned solution {digest}"
 
 
 def _cached(store: Path, scenarios, bases, settings: AdaptSettings) -> bool:
@@ -444,5 +451,5 @@ def load_adapted(scenario, seed: int = 1, store=None) -> dict:
     return json.loads(path.read_text())
 
 
-__all__ = ["ADAPTED_EFFORT", "METABOLIC_WEIGHT", "AdaptSettings", "PROBLEM_FIELDS", "adapt", "adapt_series", "adapted_key", "default_store",
+__all__ = ["ADAPTED_EFFORT", "ADAPTED_NOT_SCORED", "METABOLIC_WEIGHT", "AdaptSettings", "PROBLEM_FIELDS", "adapt", "adapt_series", "adapted_key", "default_store",
            "frozen_gains", "load_adapted", "search_space", "settings_record", "tuned_objective"]

@@ -172,7 +172,10 @@ def test_continuation_along_severity_and_workers_give_the_same_numbers(tmp_path)
     first = one["weak"][0]
     best = min(first, key=lambda s: s["provenance"]["best_cost"])
     second = one["weak"][1][0]
-    assert second["provenance"]["base"] == best["provenance"]["adapted_key"]  # started from the best seed
+    others = [s for s in first if s is not best]
+    assert second["provenance"]["base"].startswith(best["provenance"]["adapted_key"] + " ")
+    assert second["provenance"]["base"] == A._base_name(best, families["weak"](0.4))  # from the best seed
+    assert all(A._base_name(s, families["weak"](0.4)) != second["provenance"]["base"] for s in others)
     space = A.search_space(families["weak"](0.4), best)
     gains, start = space.decode(np.zeros(space.dimension))
     assert all(gains[k][0] == pytest.approx(best["gains"][k]) for k in gains)
@@ -218,6 +221,31 @@ def test_a_series_from_another_start_is_not_the_shipped_walkers_cache(tmp_path):
     assert again  # the stored solution now comes from the other start: the shipped one is tuned anew
 
 
+def test_a_new_shipped_walker_invalidates_the_cache_along_the_series(tmp_path, monkeypatch):
+    """Solutions adapted from one shipped walker are not reused once the shipped walker changes
+    (a new release), at the first severity nor at the ones continued from it."""
+    import gaitsim.tuned as T
+
+    settings = A.AdaptSettings(generations=1, popsize=2, seeds=(1,),
+                               objective=(("duration", 0.4), ("also_dt", ()), ("settle", 0.2)))
+    family = lambda s: Scenario.preset("psoas_tone", s)  # noqa: E731
+    first = A.adapt_series(family, [0.3, 0.6], settings, store=tmp_path, progress=lambda m: None)["series"]
+    assert first[0][0]["provenance"]["base"].startswith("shipped tuned trunk_initiated ")
+    original = T.load_tuned
+
+    def new_release(mode="trunk_initiated"):
+        sol = original(mode)
+        sol["gains"] = {**sol["gains"], "kp_L": sol["gains"]["kp_L"] * 1.1}
+        return sol
+
+    monkeypatch.setattr(T, "load_tuned", new_release)
+    calls = []
+    second = A.adapt_series(family, [0.3, 0.6], settings, store=tmp_path, progress=calls.append)["series"]
+    assert sum("generation" in str(c) for c in calls) >= 2  # both severities tuned again
+    for a, b in zip(first, second):
+        assert a[0]["provenance"]["base"] != b[0]["provenance"]["base"]
+
+
 def test_the_same_problem_twice_is_tuned_once(tmp_path):
     sc = Scenario.preset("psoas_tone", 0.3)
     settings = A.AdaptSettings(generations=1, popsize=2, seeds=(1, 2),
@@ -228,6 +256,17 @@ def test_the_same_problem_twice_is_tuned_once(tmp_path):
         A.AdaptSettings(seeds=(1, 1))
     with pytest.raises(ValueError, match="distinct integers >= 0"):
         A.AdaptSettings(seeds=(-1,))
+
+
+def test_adapted_objective_does_not_score_the_lumbar_load_the_study_measures():
+    """The shipped trunk-initiated walker was tuned with the lumbar compression term; adapted mode
+    leaves it out (the tight-psoas claim measures that load) unless a study asks for it."""
+    from gaitsim.tuned import load_tuned
+
+    assert load_tuned("trunk_initiated")["provenance"]["objective"]["w_lumbar"] > 0
+    assert A.tuned_objective("trunk_initiated", A.AdaptSettings().objective).w_lumbar == 0.0
+    asked = A.AdaptSettings(objective=(("w_lumbar", 0.3),))
+    assert A.tuned_objective("trunk_initiated", asked.objective).w_lumbar == 0.3
 
 
 def test_adapted_effort_is_metabolic_unless_overridden():
@@ -241,4 +280,4 @@ def test_adapted_effort_is_metabolic_unless_overridden():
     back = A.tuned_objective("trunk_initiated", cubed)
     assert (back.w_effort, back.w_metabolic) == (10.0, 0.0)
     assert A.settings_record(A.AdaptSettings(objective=(("duration", 3.0),)))["objective"] == {
-        "w_effort": 0.0, "w_metabolic": A.METABOLIC_WEIGHT, "duration": 3.0}
+        "w_effort": 0.0, "w_metabolic": A.METABOLIC_WEIGHT, "w_lumbar": 0.0, "duration": 3.0}
