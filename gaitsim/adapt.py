@@ -83,8 +83,9 @@ ADAPTED_NOT_SCORED = (("w_lumbar", 0.0),)
 @dataclass(frozen=True)
 class AdaptSettings:
     """CMA-ES settings of adapted mode. The objective is the healthy walker's (its provenance) with
-    ``ADAPTED_EFFORT`` and ``ADAPTED_NOT_SCORED`` applied and then ``objective``'s overrides, e.g. a shorter ``duration`` for a
-    quick study, or ``(("w_effort", 10.0), ("w_metabolic", 0.0))`` for the activation-cubed effort."""
+    ``ADAPTED_EFFORT`` and ``ADAPTED_NOT_SCORED`` applied and then ``objective``'s overrides, e.g. a
+    shorter ``duration`` for a quick study, or ``(("w_effort", 10.0), ("w_metabolic", 0.0))`` for
+    the activation-cubed effort."""
 
     generations: int = 20
     popsize: int = 16
