@@ -27,8 +27,8 @@ from .walking_start import walking_state
 #: never set another), kg and m
 TUNED_BODY = {"body_mass": 75.0, "height": 1.75}
 #: bodies on which both shipped walkers were seen to walk 20 s, each varied with the other at its
-#: tuned value (numba, 0.5-ms step). Trunk-initiated (stage 15): 40-90 kg walked in steps of 2.5
-#: kg; 1.50 and 1.58-2.00 m walked, 1.46 m fell at 6.3 s and 1.54 m at 4.2 s. Geyer-Herr: 55-90 kg
+#: tuned value (numba, 0.5-ms step). Trunk-initiated (stage 16): 50-90 kg walked in steps of 2.5
+#: kg, 47.5 kg fell at 10.3 s and 45 kg at 4.5 s; 1.46-2.00 m walked (the tested ends). Geyer-Herr: 55-90 kg
 #: walked, 50 kg fell at 4.1 s and 45 kg at 4.5 s; 1.54-1.96 m walked (the tested ends).
 #: ``walker_from_solutions`` warns outside the range around the tuned body where both walked every
 #: tested body. kg and m.

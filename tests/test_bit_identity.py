@@ -1,7 +1,7 @@
 """Refactoring does not change results: 2 s of each shipped walker on both backends equal, bit for
 bit, what the code before the step-state refactor computed (``tests/data/before_0_8.npz``, written
 by ``tests/data/write_bit_identity_reference.py`` on commit b0fb397: gaitsim 0.7's structure with
-0.8's contact damping and walkers; the trunk-initiated entries rewritten for gaitsim 0.9's stage-15
+0.8's contact damping and walkers; the trunk-initiated entries rewritten for gaitsim 0.9's stage-16
 walker, after the Geyer-Herr entries were checked unchanged with 0.9's code). The 0.7 refactor was
 checked the same way against 0.6."""
 

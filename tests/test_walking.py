@@ -119,12 +119,23 @@ def _assert_walking_targets(g, double_support=True):
 
 def test_shipped_trunk_initiated_walker_over_10_to_20_s(walk):
     """Every walking-issue target, with the integrator it was tuned with (0.5-ms steps, 4 mechanics
-    sub-steps). Over 10-20 s the stage-15 walker walks at 1.113 m/s (the target's lower bound is
-    1.1), cadence 121.7 /min, double support 10.2 % (full 60 s figures: the walker's provenance
-    status)."""
+    sub-steps). Over 10-20 s the stage-16 walker walks at 1.182 m/s (the target's lower bound is
+    1.1), cadence 120.7 /min, double support 8.9 % (the bound is 8 %; full 60 s figures: the
+    walker's provenance status)."""
     status, g = walk
     assert status == ["ok"]
     _assert_walking_targets(g)
+
+
+def test_shipped_trunk_initiated_walker_carries_the_measured_posture(walk):
+    """The hip angle's mean offset from the measured stride stays within 10 deg over 10-20 s: the
+    stage-16 walker holds the subject's lumbar flexion (``lumbar_ref``) and pelvis tilt to within
+    about 7 deg (stage 15 carried its pelvis 21 deg more anteriorly, a 20-deg hip offset), and the
+    hip's shape agrees (r >= 0.9, the healthy-reference target)."""
+    _, g = walk
+    print(f"hip offset {g['hip_offset_deg']:.2f} deg, r {g['hip_r']:.3f}")
+    assert abs(g["hip_offset_deg"]) <= 10.0
+    assert g["hip_r"] >= 0.9
 
 
 @pytest.fixture(scope="module")
