@@ -48,7 +48,8 @@ class ReflexGains:
     kp_L: float = 2.0  # 1/rad (gaitsim guess, scaled like kp)
     kd_L: float = 0.3  # s/rad (gaitsim guess)
     kq_L: float = 1.0  # 1/rad, lumbar angle term (gaitsim guess)
-    lumbar_ref: float = 0.0  # rad of lumbar flexion held (gaitsim guess)
+    lumbar_ref: float = 0.0  # rad of lumbar flexion held (gaitsim guess; the measured subject walks about 0.39 rad
+    # flexed, OpenSim subject01 in gait10dof18musc frames; the shipped trunk-initiated walker is tuned to 0.31)
     G_ABS: float = 1.0  # abdominals' drive relative to the symmetric lumbar law (1; gaitsim choice)
     abs_tone: float = 1.0  # abdominals' share of the pre-stimulation S0_L (1: shared; gaitsim choice)
     k_trunk: float = 1.0  # 1/rad, trunk-lean drive of the swing hip flexors (trunk_initiated)
