@@ -452,5 +452,5 @@ def load_adapted(scenario, seed: int = 1, store=None) -> dict:
     return json.loads(path.read_text())
 
 
-__all__ = ["ADAPTED_EFFORT", "ADAPTED_NOT_SCORED", "METABOLIC_WEIGHT", "AdaptSettings", "PROBLEM_FIELDS", "adapt", "adapt_series", "adapted_key", "default_store",
-           "frozen_gains", "load_adapted", "search_space", "settings_record", "tuned_objective"]
+__all__ = ["ADAPTED_EFFORT", "ADAPTED_NOT_SCORED", "METABOLIC_WEIGHT", "AdaptSettings", "PROBLEM_FIELDS", "adapt",
+           "adapt_series", "adapted_key", "default_store", "frozen_gains", "load_adapted", "search_space", "settings_record", "tuned_objective"]
