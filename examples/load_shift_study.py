@@ -120,7 +120,8 @@ def main(argv=None) -> int:
              f"J/(kg m)"
              + "".join(f", {name} = {float(value):g}" for name, value in args.objective_set)
              + "; evaluation runs "
-             f"{args.eval_duration:g} s. Changes in % of the healthy walker of the same mode; in adapted mode the "
+             f"{args.eval_duration:g} s. Changes from the healthy walker of the same mode, in % (angles: in degrees; % of "
+             f"the cycle and shares: in percentage points, pp); in adapted mode the "
              f"healthy reference is itself re-tuned with these settings, values are means over seeds with "
              f"+/- half their range, and a change within the larger range is 'no change'.", ""]
     for controller in args.controllers:
@@ -320,10 +321,12 @@ def reading(c: Comparison, measures) -> str:
         if all(not math.isfinite(r[name]) for r in rows):
             out.append(f"- {name}: no walker to measure (see the survival table)")
             continue
-        up = [f"{r['measure']} {r[name + ' change %']:+.0f}%" for r in rows
-              if r[name + " verdict"] == "changed" and r[name + " change %"] > 0]
-        down = [f"{r['measure']} {r[name + ' change %']:+.0f}%" for r in rows
-                if r[name + " verdict"] == "changed" and r[name + " change %"] < 0]
+        def said(r):  # "+12%", "+2.1 deg", "-0.8 pp"
+            change, unit = r[name + " change"], r["change unit"]
+            return f"{r['measure']} {change:+.0f}%" if unit == "%" else f"{r['measure']} {change:+.1f} {unit}"
+
+        up = [said(r) for r in rows if r[name + " verdict"] == "changed" and r[name + " change"] > 0]
+        down = [said(r) for r in rows if r[name + " verdict"] == "changed" and r[name + " change"] < 0]
         same = [r["measure"] for r in rows if r[name + " verdict"] == "no change"]
         out.append(f"- {name}: up: {', '.join(up) or 'none'}; down: {', '.join(down) or 'none'}"
                    + (f"; no change beyond the noise floor: {', '.join(same)}" if same else ""))
@@ -349,7 +352,7 @@ def literature(results: dict, impairments) -> str:
             if name.split("@")[0] not in impairments:
                 continue
             up = lambda keys: [k.split("_r_")[0] for k in keys if rows[k][name + " verdict"] == "changed"  # noqa: E731
-                               and rows[k][name + " change %"] > 0]
+                               and rows[k][name + " change"] > 0]
             if all(not math.isfinite(rows[k][name]) for k in rows):
                 lines.append(f"- {mode}, {name}: no walker to measure")
                 continue

@@ -21,7 +21,7 @@ import json
 from pathlib import Path
 
 from gaitsim.cli import add_solver_arguments, solver_overrides
-from gaitsim.optimize import Objective, SearchSpace, save_solution, solution_from_checkpoint, tune
+from gaitsim.optimize import Objective, SearchSpace, save_solution, shift_posture, solution_from_checkpoint, tune
 
 
 #: the objective's weights (``Objective.w_<term>``), each a ``--w-<term>`` option
@@ -79,6 +79,9 @@ def main(argv=None):
     ap.add_argument("--settle", type=float, default=Objective.settle,
                     help="seconds of start-up ignored by the shape and phase terms")
     ap.add_argument("--start-from", default=None, help="tuned JSON to centre the search on")
+    ap.add_argument("--shift-posture", type=float, default=0.0, metavar="RAD",
+                    help="centre the search on the starting solution's walker with RAD more lumbar flexion, "
+                    "trunk and thighs kept in space (gaitsim.optimize.shift_posture; after --set-gain)")
     ap.add_argument("--backend", default="auto", choices=["auto", "numpy", "numba"],
                     help="numba: compiled kernels, several times faster per generation; auto: numba if it imports")
     add_solver_arguments(ap, default="the Objective's, as SemiImplicitEuler's")
@@ -93,6 +96,8 @@ def main(argv=None):
                           double_support_range=tuple(a.double_support_range), cadence_range=tuple(a.cadence_range))
     base = base_from_solution(a.start_from) if a.start_from else {}
     base.update({name: float(value) for name, value in a.set_gain})
+    if a.shift_posture:
+        base = shift_posture(base, a.shift_posture)
     default = SearchSpace(mode=a.mode).gains
     space = SearchSpace(mode=a.mode, base=base, gains=default + tuple(g for g in a.also_search if g not in default))
     if a.export_generation is not None:

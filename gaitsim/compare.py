@@ -1,5 +1,7 @@
 """Comparison of scenarios: every measure of ``gaitsim.measures.gait_measures`` side by side, with
-its change from the first scenario (the reference) in %.
+its change from the first scenario (the reference): in % for magnitudes (forces, impulses, work,
+speed), as a difference in degrees for angles and in percentage points (pp) for % of the gait
+cycle, asymmetries and shares (``gaitsim.measures.change_unit``).
 
 ``compare(["healthy", "tight_psoas", Scenario(...)], duration=20)`` runs the scenarios (as one
 batch when they share controller, step and duration) and returns a ``Comparison``: ``table()`` as
@@ -47,7 +49,7 @@ def _run_all(scenarios: list[Scenario], duration: float | None, progress) -> lis
 
 @dataclass
 class Comparison:
-    """Scenario results side by side; the first is the reference of every change in %.
+    """Scenario results side by side; the first is the reference of every change.
 
     results: one ``ScenarioResult`` per scenario (the first seed's in adapted mode: what plots
     overlay). replicates: per scenario, its results over seeds (adapted mode); None: one each."""
@@ -86,10 +88,11 @@ class Comparison:
     def rows(self, names="headline") -> list[dict]:
         """One dict per measure: ``measure``, ``unit``, then per scenario its mean over seeds
         (``<name>``, in the unit shown: degrees, %), its spread over seeds (``<name> spread``), its
-        change from the reference (``<name> change %``; None where undefined) and ``<name>
-        verdict``: "no change" when the change is within the larger spread, else "changed".
-        ``names``: ``"headline"`` (``measures.HEADLINE``), ``"all"`` or a list of measure names."""
-        from .measures import HEADLINE, display_unit
+        change from the reference (``<name> change``, in the row's ``change unit``: "%" relative,
+        or "deg", "pp" ... as a difference; None where undefined) and ``<name> verdict``: "no
+        change" when the change is within the larger spread, else "changed". ``names``:
+        ``"headline"`` (``measures.HEADLINE``), ``"all"`` or a list of measure names."""
+        from .measures import HEADLINE, change_unit, display_unit
 
         units = {k: u for group in self._groups() for r in group for k, u in r.measures.units.items()}
         keys = list(HEADLINE) if names == "headline" else (list(units) or list(HEADLINE)) if names == "all" \
@@ -100,14 +103,17 @@ class Comparison:
         rows = []
         for key in keys:
             factor, unit = display_unit(key, units.get(key, ""))
-            row = {"measure": key, "unit": unit}
+            shown = change_unit(key, units.get(key, ""))
+            relative = shown == "%"
+            row = {"measure": key, "unit": unit, "change unit": shown}
             base, base_spread = self.value(key, 0)
             for k, name in enumerate(self.names):
                 value, spread = self.value(key, k)
                 row[name] = value * factor
                 row[f"{name} spread"] = spread * factor
-                ok = math.isfinite(value) and math.isfinite(base) and base != 0.0
-                row[f"{name} change %"] = 100.0 * (value - base) / abs(base) if ok else None
+                ok = math.isfinite(value) and math.isfinite(base) and (base != 0.0 or not relative)
+                change = 100.0 * (value - base) / abs(base) if relative else (value - base) * factor
+                row[f"{name} change"] = change if ok else None
                 noise = max(spread, base_spread)
                 row[f"{name} verdict"] = None if not ok else ("no change" if abs(value - base) <= noise else "changed")
             rows.append(row)
@@ -137,15 +143,15 @@ class Comparison:
             writer.writeheader()
             writer.writerows(rows)
             return buf.getvalue()
-        header = ["measure", "unit", names[0]] + [f"{n} (change %)" for n in names[1:]]
+        header = ["measure", "unit", names[0]] + [f"{n} (change)" for n in names[1:]]
         body = []
         for row in rows:
             cells = [row["measure"], row["unit"], _fmt(row[names[0]]) + _spread(row[f"{names[0]} spread"])]
             for n in names[1:]:
-                change, verdict = row[f"{n} change %"], row[f"{n} verdict"]
+                change, verdict = row[f"{n} change"], row[f"{n} verdict"]
                 text = "-" if change is None else ("no change" if verdict == "no change" and
                                                    row[f"{n} spread"] + row[f"{names[0]} spread"] > 0
-                                                   else f"{change:+.1f}")
+                                                   else f"{change:+.1f} {row['change unit']}")
                 cells.append(f"{_fmt(row[n])}{_spread(row[f'{n} spread'])} ({text})")
             body.append(cells)
         if fmt == "markdown":

@@ -145,6 +145,24 @@ def display_unit(name: str, unit: str) -> tuple[float, str]:
     return 1.0, unit
 
 
+#: measures whose sign can change between scenarios (a mean moment or shear that may point either
+#: way, the least compression of a stride): a change in % of a value near zero means nothing
+SIGNED = frozenset({"lumbar_moment_mean", "lumbar_shear_mean_bw", "lumbar_shear_peak_anterior_bw",
+                    "lumbar_shear_peak_posterior_bw", "lumbar_compression_min", "lumbar_compression_min_bw"})
+
+
+def change_unit(name: str, unit: str) -> str:
+    """The unit a change of measure ``name`` (SI ``unit``) from a reference is reported in: "%"
+    (relative, for magnitudes: forces, impulses, work, speed) or, for measures without a true
+    zero or that can change sign, the difference in the displayed unit: "deg" for angles (a
+    pelvis tilt near 0 deg would otherwise change by thousands of %), "pp" (percentage points)
+    for % of the gait cycle, asymmetries and shares, the unit itself for ``SIGNED`` measures."""
+    if unit in ("rad", "%", "fraction") or name in SIGNED:
+        shown = display_unit(name, unit)[1]
+        return "pp" if shown == "%" else shown
+    return "%"
+
+
 # --- helpers over sample windows ---------------------------------------------------------------
 
 

@@ -151,6 +151,42 @@ def objective_solver(objective: Objective) -> SemiImplicitEuler:
     return SemiImplicitEuler(backend=objective.backend, **{k: getattr(objective, k) for k in SOLVER_OPTIONS})
 
 
+#: the swing reflexes' length thresholds and the muscle whose normalized fibre length each is compared
+#: with (``reflex``: l_HFL is the psoas', l_HAM the hamstrings')
+LENGTH_THRESHOLDS = {"l_off_HFL": "psoas", "l_off_HAM": "hamstrings"}
+
+
+def shift_posture(base: dict, flexion: float) -> dict:
+    """A search centre whose walker carries ``flexion`` rad more lumbar flexion, its trunk and thighs
+    kept in space: the pelvis tilts back by ``flexion`` and the hips extend by as much.
+
+    ``base``: a search centre ({gain: value} plus ``start_<coordinate>``, as ``SearchSpace.base``);
+    returns a new one with ``lumbar_ref`` and the start pose moved, and the swing reflexes' length
+    thresholds (``LENGTH_THRESHOLDS``) moved by the fibre-length change the new posture brings, so
+    that each reflex fires at the same thigh and trunk orientation as before: the musculotendon
+    length change -sum_j r_j dq_j over the coordinates the muscle spans (constant moment arms r_j of
+    ``muscle_table``, Geyer & Herr 2010's rho r0; psoas: hip 5 cm, lumbar -1 cm; hamstrings: hip -5.6
+    cm), divided by l_opt, the tendon's share neglected. Moving ``lumbar_ref`` alone moves the
+    pelvis and hips under the length-based swing reflexes, and a walker that walked falls within a
+    few steps; this shift is where a posture tuning starts (``examples/tune_healthy.py
+    --shift-posture``), the optimizer does the rest.
+    """
+    from .muscle_table import PAIRS, reference_lengths
+
+    out = dict(base)
+    defaults = asdict(ReflexGains())
+    dq = {"lumbar": -flexion, "hip_flexion_r": -flexion}  # lumbar extension and hip flexion change, rad
+    for gain, muscle in LENGTH_THRESHOLDS.items():
+        dl = -sum(r0 * dq[coord] for m, coord, _, r0, *_ in PAIRS if m == f"{muscle}_r" and coord in dq)
+        out[gain] = out.get(gain, defaults[gain]) + dl / reference_lengths(muscle)[0]
+    out["lumbar_ref"] = out.get("lumbar_ref", defaults["lumbar_ref"]) + flexion
+    out["start_pelvis_tilt"] = out.get("start_pelvis_tilt", 0.0) + flexion
+    out["start_lumbar"] = out.get("start_lumbar", 0.0) - flexion
+    for side in ("r", "l"):
+        out[f"start_hip_flexion_{side}"] = out.get(f"start_hip_flexion_{side}", 0.0) - flexion
+    return out
+
+
 @dataclass
 class SearchSpace:
     """Which controller gains and initial-state values are tuned."""

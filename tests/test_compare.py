@@ -28,10 +28,28 @@ def test_rows_are_each_scenarios_own_measures(comparison):
     speed = rows["speed"]
     assert speed["healthy"] == ref.measures.value("speed") and speed["tight_psoas"] == tight.measures.value("speed")
     expected = 100 * (tight.measures.value("speed") - ref.measures.value("speed")) / ref.measures.value("speed")
-    assert math.isclose(speed["tight_psoas change %"], expected, rel_tol=1e-12)
-    assert speed["healthy#2 change %"] == 0.0  # the same scenario twice: no change
+    assert speed["change unit"] == "%" and math.isclose(speed["tight_psoas change"], expected, rel_tol=1e-12)
+    assert speed["healthy#2 change"] == 0.0  # the same scenario twice: no change
     single = Scenario.preset("tight_psoas", 0.3).run(duration=3.5)  # batch = single run
     assert single.measures.value("psoas_r_impulse") == tight.measures.value("psoas_r_impulse")
+
+
+def test_angles_and_shares_change_as_differences_not_percentages(comparison):
+    """A pelvis tilt near 0 deg would change by thousands of %: angles change in degrees, % of the
+    cycle and shares in percentage points, magnitudes in %."""
+    ref, tight, _ = comparison.results
+    rows = {r["measure"]: r for r in comparison.rows(["pelvis_tilt_mean", "stance_pct_r", "psoas_compression_share",
+                                                      "lumbar_shear_mean_bw", "psoas_r_impulse"])}
+    tilt = rows["pelvis_tilt_mean"]
+    assert tilt["change unit"] == "deg"
+    difference = np.degrees(tight.measures.value("pelvis_tilt_mean") - ref.measures.value("pelvis_tilt_mean"))
+    assert math.isclose(tilt["tight_psoas change"], difference, rel_tol=1e-12)
+    assert rows["stance_pct_r"]["change unit"] == "pp" and rows["psoas_compression_share"]["change unit"] == "pp"
+    share = 100 * (tight.measures.value("psoas_compression_share") - ref.measures.value("psoas_compression_share"))
+    assert math.isclose(rows["psoas_compression_share"]["tight_psoas change"], share, rel_tol=1e-12)
+    assert rows["lumbar_shear_mean_bw"]["change unit"] == "BW"  # a mean shear can change sign
+    assert rows["psoas_r_impulse"]["change unit"] == "%"
+    assert f"({tilt['tight_psoas change']:+.1f} deg)" in comparison.table(names=["pelvis_tilt_mean"])
 
 
 def test_table_formats(comparison):
@@ -40,7 +58,7 @@ def test_table_formats(comparison):
     md = comparison.table("markdown")
     assert md.startswith("| measure | unit | healthy |")
     parsed = list(csv.DictReader(io.StringIO(comparison.table("csv", names="all"))))
-    assert len(parsed) > 100 and {"measure", "unit", "healthy", "tight_psoas change %"} <= set(parsed[0])
+    assert len(parsed) > 100 and {"measure", "unit", "change unit", "healthy", "tight_psoas change"} <= set(parsed[0])
     with pytest.raises(ValueError, match="table format"):
         comparison.table("html")
     with pytest.raises(ValueError, match="unknown measure"):
@@ -52,7 +70,7 @@ def test_a_fallen_scenario_is_reported_not_averaged():
     assert fallen.status.startswith("fell at")
     c = Comparison([healthy, fallen])
     row = {r["measure"]: r for r in c.rows()}["speed"]
-    assert math.isnan(row["weak_dorsiflexors"]) and row["weak_dorsiflexors change %"] is None
+    assert math.isnan(row["weak_dorsiflexors"]) and row["weak_dorsiflexors change"] is None
     assert "weak_dorsiflexors: fell at" in c.status_line()
 
 
@@ -75,7 +93,7 @@ def test_compare_and_exam_commands(tmp_path, capsys):
     assert main(["compare", "healthy", "psoas_tone", "--severity", "0.3", "--duration", "3.5",
                  "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "psoas_tone (change %)" in out
+    assert "psoas_tone (change)" in out and " %)" in out and " pp)" in out
     for name in ("comparison.csv", "comparison.md", "comparison.png"):
         assert (tmp_path / name).stat().st_size > 100
     assert main(["compare", "healthy", "--out", str(tmp_path)]) == 2

@@ -298,3 +298,36 @@ def test_lumbar_term_counts_per_stride_compression_peaks_above_cappozzo():
     base = measures(res, m, Objective(duration=t[-1], settle=0.5), x0)
     assert on["lumbar"][1] > 0
     np.testing.assert_allclose(on["cost"] - base["cost"], 2.0 * on["lumbar"], rtol=1e-12)
+
+
+def test_shift_posture_keeps_trunk_and_thighs_and_the_swing_reflex_thresholds_on_the_body():
+    """The posture shift moves lumbar_ref and the start pose by the same flexion, keeps the trunk
+    (pelvis_tilt + lumbar) and the thighs (pelvis_tilt + hip) in space, and moves each swing
+    reflex's length threshold by the normalized fibre-length change the model's own muscle paths
+    give between the two poses (psoas spans hip and lumbar), on the default body."""
+    from gaitsim.model import build_model, path_geometry
+    from gaitsim.names import COORDINATES, MUSCLES
+    from gaitsim.optimize import LENGTH_THRESHOLDS, shift_posture
+
+    base = {"lumbar_ref": 0.02, "l_off_HFL": 0.45, "l_off_HAM": 0.8, "start_pelvis_tilt": 0.05, "start_lumbar": -0.09,
+            "start_hip_flexion_r": -0.14, "start_hip_flexion_l": 0.2, "start_knee_angle_r": 0.08}
+    flexion = 0.25
+    out = shift_posture(base, flexion)
+    assert out["lumbar_ref"] == pytest.approx(0.27) and out["start_knee_angle_r"] == base["start_knee_angle_r"]
+    for joint in ("lumbar", "hip_flexion_r", "hip_flexion_l"):
+        assert out["start_pelvis_tilt"] + out[f"start_{joint}"] == pytest.approx(
+            base["start_pelvis_tilt"] + base[f"start_{joint}"], abs=1e-12)
+    model = build_model(1)
+    q = np.zeros((len(COORDINATES), 1))
+    for k, v in base.items():
+        if k.startswith("start_"):
+            q[COORDINATES.index(k[6:])] = v
+    q2 = q.copy()
+    for k in ("pelvis_tilt", "lumbar", "hip_flexion_r", "hip_flexion_l"):
+        q2[COORDINATES.index(k)] = out[f"start_{k}"]
+    before, after = path_geometry(model.paths, q)[0], path_geometry(model.paths, q2)[0]
+    for gain, muscle in LENGTH_THRESHOLDS.items():
+        i = MUSCLES.index(f"{muscle}_r")
+        change = (after[i, 0] - before[i, 0]) / model.muscles.l_opt[i, 0]
+        assert out[gain] - base[gain] == pytest.approx(change, rel=1e-9), gain  # moment arms scale with l_opt
+    assert out["l_off_HFL"] > base["l_off_HFL"] and out["l_off_HAM"] < base["l_off_HAM"]
