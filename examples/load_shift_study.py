@@ -321,9 +321,9 @@ def reading(c: Comparison, measures) -> str:
         if all(not math.isfinite(r[name]) for r in rows):
             out.append(f"- {name}: no walker to measure (see the survival table)")
             continue
-        def said(r):  # "+12%", "+2.1 deg", "-0.8 pp"
+        def said(r):  # "+12%", "+2.1 deg", "-0.0412 BW"
             change, unit = r[name + " change"], r["change unit"]
-            return f"{r['measure']} {change:+.0f}%" if unit == "%" else f"{r['measure']} {change:+.1f} {unit}"
+            return f"{r['measure']} {change:+.0f}%" if unit == "%" else f"{r['measure']} {change:+.3g} {unit}"
 
         up = [said(r) for r in rows if r[name + " verdict"] == "changed" and r[name + " change"] > 0]
         down = [said(r) for r in rows if r[name + " verdict"] == "changed" and r[name + " change"] < 0]

@@ -151,7 +151,7 @@ class Comparison:
                 change, verdict = row[f"{n} change"], row[f"{n} verdict"]
                 text = "-" if change is None else ("no change" if verdict == "no change" and
                                                    row[f"{n} spread"] + row[f"{names[0]} spread"] > 0
-                                                   else f"{change:+.1f} {row['change unit']}")
+                                                   else _change(change, row["change unit"]))
                 cells.append(f"{_fmt(row[n])}{_spread(row[f'{n} spread'])} ({text})")
             body.append(cells)
         if fmt == "markdown":
@@ -161,6 +161,12 @@ class Comparison:
         widths = [max(len(str(r[i])) for r in [header] + body) for i in range(len(header))]
         lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)) for r in [header] + body]
         return "\n".join(lines) + f"\n{self.status_line()}\n"
+
+
+def _change(change: float, unit: str) -> str:
+    """A change as printed: "+12.3 %"; a difference with three significant digits, "+2.2 deg",
+    "-0.0412 BW" (one decimal would print a small shear change as "-0.0 BW")."""
+    return f"{change:+.1f} %" if unit == "%" else f"{change:+.3g} {unit}"
 
 
 def _spread(value: float) -> str:

@@ -331,3 +331,27 @@ def test_shift_posture_keeps_trunk_and_thighs_and_the_swing_reflex_thresholds_on
         change = (after[i, 0] - before[i, 0]) / model.muscles.l_opt[i, 0]
         assert out[gain] - base[gain] == pytest.approx(change, rel=1e-9), gain  # moment arms scale with l_opt
     assert out["l_off_HFL"] > base["l_off_HFL"] and out["l_off_HAM"] < base["l_off_HAM"]
+
+
+def test_regularity_term_is_the_stride_time_cv():
+    """Walker 0 repeats 1.1-s strides (CV 0); walker 1's right foot lands after strides that
+    alternate between 1.0 and 1.2 s: the term is their coefficient of variation in %, and a walker
+    with fewer than three strides after ``settle`` gets 5."""
+    from gaitsim.optimize import gait_terms
+
+    m, res = _reference_gait(stride=1.1, strides=7)
+    t = res.time
+    bounds = np.cumsum([0.0] + [1.0, 1.2] * 4)  # right heel strikes of walker 1, s
+    k = np.clip(np.searchsorted(bounds, t, side="right") - 1, 0, bounds.size - 2)
+    length = bounds[k + 1] - bounds[k]
+    pct = 100.0 * (t - bounds[k]) / length
+    inside = np.where(pct < 62.0, np.minimum(pct, 62.0 - pct), -np.minimum(pct - 62.0, 100.0 - pct)) * length / 100.0
+    res.data["grf"][1, :, 0, 1] = m.body_weight[0] * np.clip(0.05 + inside / 0.1, 0.0, 1.0)
+    ob = Objective(duration=t[-1], settle=0.5, w_regularity=1.0)
+    terms = gait_terms(res, m, np.array([t[-1], t[-1]]), ob)
+    strides = np.diff(bounds[(bounds >= 0.5) & (bounds < t[-1])])
+    assert terms["regularity"][0] < 0.05
+    assert terms["regularity"][1] == pytest.approx(100.0 * strides.std() / strides.mean(), rel=0.02)
+    assert terms["regularity"][1] > 8.0  # alternating 1.0 / 1.2 s: about 9 %
+    short = gait_terms(res, m, np.array([t[-1], 2.5]), ob)  # walker 1 alive for two strides only
+    assert short["regularity"][1] == 5.0
