@@ -2,8 +2,8 @@
 ``export`` (also ``python -m gaitsim``).
 
 ``gaitsim compare A B ...`` runs scenarios in acute mode and prints every headline measure with
-its change from the first (in %, or in degrees and percentage points); ``gaitsim exam SCENARIO`` prints the virtual clinical exams of a
-scenario's body beside cited normal values.
+its change from the first (in %, or in degrees and percentage points); ``gaitsim exam SCENARIO``
+prints the virtual clinical exams of a scenario's body beside cited normal values.
 
 ``gaitsim run SCENARIO|FILE.toml``: simulate a preset (``healthy``, ``tight_psoas``,
 ``stiff_calves+tight_psoas``, ``stand``, ...) or a scenario file, print a summary with units and
