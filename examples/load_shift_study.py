@@ -313,6 +313,12 @@ def plot_curves(c: Comparison, panels, path: Path, title: str) -> None:
     plt.close(fig)
 
 
+def _said(row: dict, name: str) -> str:
+    """A measure and its change in scenario ``name``: "+12%", "+2.1 deg", "-0.0412 BW"."""
+    change, unit = row[name + " change"], row["change unit"]
+    return f"{row['measure']} {change:+.0f}%" if unit == "%" else f"{row['measure']} {change:+.3g} {unit}"
+
+
 def reading(c: Comparison, measures) -> str:
     """One line per impaired scenario: the measures that rose and fell beyond the noise floor."""
     out = []
@@ -321,12 +327,8 @@ def reading(c: Comparison, measures) -> str:
         if all(not math.isfinite(r[name]) for r in rows):
             out.append(f"- {name}: no walker to measure (see the survival table)")
             continue
-        def said(r):  # "+12%", "+2.1 deg", "-0.0412 BW"
-            change, unit = r[name + " change"], r["change unit"]
-            return f"{r['measure']} {change:+.0f}%" if unit == "%" else f"{r['measure']} {change:+.3g} {unit}"
-
-        up = [said(r) for r in rows if r[name + " verdict"] == "changed" and r[name + " change"] > 0]
-        down = [said(r) for r in rows if r[name + " verdict"] == "changed" and r[name + " change"] < 0]
+        up = [_said(r, name) for r in rows if r[name + " verdict"] == "changed" and r[name + " change"] > 0]
+        down = [_said(r, name) for r in rows if r[name + " verdict"] == "changed" and r[name + " change"] < 0]
         same = [r["measure"] for r in rows if r[name + " verdict"] == "no change"]
         out.append(f"- {name}: up: {', '.join(up) or 'none'}; down: {', '.join(down) or 'none'}"
                    + (f"; no change beyond the noise floor: {', '.join(same)}" if same else ""))

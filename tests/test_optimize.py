@@ -351,7 +351,7 @@ def test_regularity_term_is_the_stride_time_cv():
     terms = gait_terms(res, m, np.array([t[-1], t[-1]]), ob)
     strides = np.diff(bounds[(bounds >= 0.5) & (bounds < t[-1])])
     assert terms["regularity"][0] < 0.05
-    assert terms["regularity"][1] == pytest.approx(100.0 * strides.std() / strides.mean(), rel=0.02)
+    assert terms["regularity"][1] == pytest.approx(100.0 * strides.std(ddof=1) / strides.mean(), rel=0.02)
     assert terms["regularity"][1] > 8.0  # alternating 1.0 / 1.2 s: about 9 %
     short = gait_terms(res, m, np.array([t[-1], 2.5]), ob)  # walker 1 alive for two strides only
     assert short["regularity"][1] == 5.0
