@@ -39,7 +39,7 @@ WEIGHTS = {
     "effort": "weight of the volume-weighted activation-cubed effort",
     "metabolic": "weight of the metabolic cost of transport at the target speed (Umberger 2010), per J/(kg m)",
     "lumbar": "weight of the per-stride lumbar compression peaks above 2.5 BW (Cappozzo 1984), per 0.1 BW",
-    "regularity": "weight of the stride-time coefficient of variation, per %",
+    "regularity": "weight of the stride-time coefficient of variation, per percentage point",
 }
 
 

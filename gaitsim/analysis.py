@@ -236,6 +236,29 @@ def onoff_agreement(profile: np.ndarray, windows, fraction: float = 0.25) -> flo
     return float(np.mean(activation_on(profile, fraction) == onoff_mask(windows, len(profile))))
 
 
+def onoff_timing(profile: np.ndarray, windows, fraction: float = 0.25, max_shift_pct: float = 50.0):
+    """How late a mean-cycle activation's on/off is against the normative windows.
+
+    Shifts the simulated on/off (``activation_on``) around the cycle by whole samples up to
+    ``max_shift_pct`` (% of the cycle) each way and returns ``(lag_pct, agreement)``: the shift that
+    agrees best with the windows (positive: the simulated activity comes later than the measured;
+    ties go to the smaller shift) and the on/off agreement (0-1) there, over one period (the n - 1
+    distinct samples; at no shift within one sample of ``onoff_agreement``). profile: (n,) over 0-100 %
+    of the cycle, both ends the same instant (heel strike), as ``cycles`` gives it. A lag near 0 with
+    a low agreement is a wrong pattern; a large lag with a high agreement is the right pattern at
+    the wrong time.
+    """
+    p = np.asarray(profile, dtype=float)
+    step = 100.0 / (p.size - 1)  # % of the cycle per sample
+    sim = activation_on(p, fraction)[:-1]  # one period: the last sample repeats the first
+    ref = onoff_mask(windows, p.size)[:-1]
+    reach = int(round(max_shift_pct / step))
+    shifts = sorted(range(-reach, reach + 1), key=abs)  # the smaller shift first, so it wins ties
+    agree = [float(np.mean(np.roll(sim, -k) == ref)) for k in shifts]
+    best = int(np.argmax(agree))
+    return shifts[best] * step, agree[best]
+
+
 def loading_response_peaks(time, fy, body_weight, start: float = 0.0, until: float = np.inf,
                            window: float = 0.2) -> np.ndarray:
     """Vertical ground force peaks (BW) of one foot, one per stance phase that begins at or after

@@ -95,7 +95,7 @@ from .walking_start import walking_state
 #: gains searched additively (offsets, thresholds, angles), with their search scale
 ADDITIVE = {"l_off_TA": 0.1, "knee_off": 0.1, "theta_ref": 0.1, "l_off_HFL": 0.1, "l_off_HAM": 0.1,
             "l_off_CS": 0.1, "lumbar_ref": 0.1, "sway_threshold": 0.05, "transfer_load": 0.1,
-            "pre_swing_calf_keep": 0.2}
+            "pre_swing_calf_keep": 0.2, "G_ES_DS": 0.1}
 DEFAULT_GAINS = ("S0", "G_SOL", "G_TA", "l_off_TA", "G_SOLTA", "G_GAS", "S0_VAS", "G_VAS", "k_phi", "knee_off",
                  "k_bw", "dS", "kp", "kd", "S0_BAL", "theta_ref", "G_HFL", "l_off_HFL", "k_lean", "G_HAMHFL",
                  "l_off_HAM", "G_HAM", "G_GLU", "G_RF", "calf_stretch_gain", "calf_stretch_velocity_gain",

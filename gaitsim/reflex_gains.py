@@ -59,6 +59,7 @@ class ReflexGains:
     stance_on: float = 0.1  # BW [SC stance_load_threshold 0.1]
     stance_off: float = 0.02  # BW (hysteresis, gaitsim choice)
     pre_swing_calf_keep: float = 0.0  # fraction of calf F+ kept in pre-swing (trunk_initiated; gaitsim choice)
+    G_ES_DS: float = 0.0  # erector spinae drive in double support (0: off; gaitsim extension, see reflex's docstring)
 
     @classmethod
     def names(cls) -> tuple[str, ...]:

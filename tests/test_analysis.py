@@ -93,6 +93,23 @@ def test_onoff_agreement():
     assert analysis.onoff_agreement(1 - exact, sol) == 0.0
 
 
+def test_onoff_timing_finds_the_lag():
+    pct = analysis.PERCENT
+    es = [(0.0, 15.0), (50.0, 65.0)]  # two bursts a half cycle apart, as the erector spinae windows
+    exact = np.where(analysis.onoff_mask(es, pct.size), 0.6, 0.02)
+    assert analysis.onoff_timing(exact, es) == (0.0, 1.0)
+    late = np.where(analysis.onoff_mask([(12.0, 27.0), (62.0, 77.0)], pct.size), 0.6, 0.02)  # 12 % late
+    lag, agree = analysis.onoff_timing(late, es)
+    assert lag == pytest.approx(12.0) and agree == pytest.approx(1.0, abs=0.02)
+    assert analysis.onoff_agreement(late, es) < 0.8  # what the plain agreement sees
+    wrapped = np.where(analysis.onoff_mask([(0.0, 5.0), (90.0, 100.0)], pct.size), 0.6, 0.02)  # around heel strike
+    lag, _ = analysis.onoff_timing(wrapped, [(10.0, 25.0)])  # 15 % wide window 20 % later than (90, 105)
+    assert lag == pytest.approx(-20.0)  # early
+    sol = [(7.0, 51.0)]
+    lag, agree = analysis.onoff_timing(np.full(pct.size, 0.3), sol)  # flat: never on, no shift helps
+    assert lag == 0.0 and agree == pytest.approx(analysis.onoff_agreement(np.full(pct.size, 0.3), sol), abs=0.011)
+
+
 def test_shipped_reference_stride_is_the_shared_one():
     from gaitsim.data.reference_gait import reference_stride
 

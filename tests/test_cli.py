@@ -127,7 +127,10 @@ def test_ctrl_c_keeps_and_labels_the_partial_run(tmp_path):
     """SIGINT to a running ``gaitsim run``: exit 130, 'interrupted at t = ...', results written."""
     proc = subprocess.Popen([sys.executable, "-m", "gaitsim", "run", "healthy", "--duration", "300",
                              "--out", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=ROOT, env={**os.environ, "MPLBACKEND": "Agg"})
+                            cwd=ROOT, env={**os.environ, "MPLBACKEND": "Agg"},
+                            # as in a terminal: a shell started in the background (nohup, `&`) ignores SIGINT,
+                            # and the child would inherit that and never see the Ctrl-C this test sends
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 240
     for line in proc.stdout:  # wait until the simulation is under way
         if "s simulated" in line or time.time() > deadline:

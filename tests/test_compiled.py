@@ -92,16 +92,18 @@ def test_forces_take_the_fibre_updates_cos_and_sin_bit_for_bit():
     assert not np.array_equal(wrong.moment_arms, fresh.moment_arms)  # the argument is really used
 
 
-@pytest.mark.parametrize("mode,calf_keep", [("trunk_initiated", 0.0), ("trunk_initiated", 0.15), ("geyer_herr", 0.0)])
-def test_walking_run_matches_numpy_to_1e9(mode, calf_keep):
-    """Physics and reflex law compiled: 0.5 s of walking (two gait-phase changes per leg) agree."""
+@pytest.mark.parametrize("mode,extra,duration", [
+    ("trunk_initiated", {}, 0.5), ("trunk_initiated", {"pre_swing_calf_keep": 0.15}, 0.5), ("geyer_herr", {}, 0.5),
+    ("geyer_herr", {"G_ES_DS": 0.2}, 0.7)])  # the first double support begins at about 0.51 s
+def test_walking_run_matches_numpy_to_1e9(mode, extra, duration):
+    """Physics and reflex law compiled: 0.5-0.7 s of walking (two gait-phase changes per leg) agree."""
     model = gs.build_model(batch_size=2)
     sol = dict(load_tuned("trunk_initiated"), mode=mode)
-    sol["gains"] = dict(sol["gains"], pre_swing_calf_keep=calf_keep)
+    sol["gains"] = dict(sol["gains"], **extra)
     runs = []
     for backend in ("numpy", "numba"):
         ctrl, x0 = walker_from_solutions(model, sol, backend=backend)
-        runs.append(gs.simulate(model, ctrl, duration=0.5, initial_state=x0,
+        runs.append(gs.simulate(model, ctrl, duration=duration, initial_state=x0,
                                 save=gs.SaveEvery(40, ("q", "muscle_force", "excitation")),
                                 solver=gs.SemiImplicitEuler(backend=backend)))
     assert runs[0].status_text() == runs[1].status_text()

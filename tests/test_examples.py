@@ -24,6 +24,15 @@ def test_every_example_is_listed():
     assert {p.name for p in EXAMPLES.glob("*.py")} <= listed
 
 
+@pytest.mark.parametrize("script", sorted(p.name for p in EXAMPLES.glob("*.py") if "argparse" in p.read_text()))
+def test_every_example_with_options_shows_its_help(script):
+    """``--help`` works (argparse formats each option's help text; a bare % breaks it)."""
+    out = subprocess.run([sys.executable, str(EXAMPLES / script), "--help"], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "usage:" in out.stdout
+
+
 @pytest.mark.parametrize("script", sorted(SCRIPTS))
 def test_example_runs(script, tmp_path):
     env = {**os.environ, "GAITSIM_QUICK": "1", "MPLBACKEND": "Agg", "GAITSIM_CACHE": str(tmp_path / "cache")}

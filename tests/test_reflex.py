@@ -133,6 +133,18 @@ def test_lumbar_extensors_answer_forward_lean():
     assert back_l[-1, MI["abdominals"], 0] - back_q[-1, MI["abdominals"], 0] == pytest.approx(0.05)
 
 
+def test_erector_spinae_double_support_drive():
+    """G_ES_DS adds to the erector spinae while a leg trails in double support, and only then."""
+    m = gs.build_model()
+    seq = [_sensors(m, load=(1.0, 0.0))] * 80 + [_sensors(m, load=(1.0, 1.0))] * 80  # right stance, left lands
+    off, _ = _run(ReflexController(mode="geyer_herr"), m, seq)
+    on, _ = _run(ReflexController(gains={"G_ES_DS": 0.3}, mode="geyer_herr"), m, seq)
+    es, ab = MI["erector_spinae"], MI["abdominals"]
+    assert on[79, es, 0] == off[79, es, 0]  # single support: no drive
+    assert on[-1, es, 0] - off[-1, es, 0] == pytest.approx(0.3)  # double support (after the 5 ms load delay)
+    assert on[-1, ab, 0] == off[-1, ab, 0]  # the abdominals do not see it
+
+
 def test_per_walker_gains_and_bad_input():
     m = gs.build_model(batch_size=3)
     ctrl = ReflexController(gains={"G_SOL": [0.5, 1.0, 2.0]})

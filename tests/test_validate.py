@@ -34,6 +34,10 @@ def test_checks_are_recomputable(run):
     assert comp.value == run.measures.value("lumbar_compression_peak_bw") and comp.met == (1.0 <= comp.value <= 2.5)
     shares = [c.value for name, c in checks.items() if name.startswith("lumbar compression: share from")]
     assert len(shares) == 4 and sum(shares) == pytest.approx(100.0, rel=1e-9)
+    lag = checks["EMG timing: erector_spinae, shift of best agreement (+: late)"]
+    best = float(lag.target.split()[1])  # "agreement 0.93 at that shift"
+    plain = checks["EMG on/off agreement: erector_spinae"].value
+    assert best >= plain - 0.011 and lag.met is None  # no shift agrees worse than none (one sample's rounding)
 
 
 def test_heel_strike_peaks_are_stance_maxima_after_settling(run):
@@ -49,6 +53,9 @@ def test_table_figure_and_command(run, tmp_path, capsys):
     assert "| check | gaitsim |" in v.table("markdown") and "target / measured" in v.table()
     fig = v.figure()
     assert len(fig.axes) == len(v.curves) + 1 and "knee angle" in fig.axes[1].get_ylabel()
+    labels = [t.get_text() for t in fig.axes[-1].get_yticklabels()]
+    agree = next(c.value for c in v.checks if c.name == "EMG on/off agreement: soleus")
+    assert labels[0].startswith(f"soleus {agree:.2f}")
     with pytest.raises(ValueError, match="table format"):
         v.table("html")
     assert main(["validate", "--duration", "4", "--out", str(tmp_path)]) == 0

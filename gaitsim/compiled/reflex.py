@@ -58,6 +58,7 @@ if numba is not None:
         sig = np.empty((n_sig, rows))
         d = np.empty((n_sig, rows))
         touchdown = np.empty((2, rows), dtype=np.bool_)
+        ds_any = np.zeros(rows)  # 1 while either leg trails in double support (erector spinae drive)
         # --- sensors (ReflexController._signals), rows in SIGNALS order ---
         for b in range(nb):
             sig[0, b] = -psi[3, b]
@@ -154,6 +155,7 @@ if numba is not None:
                 stance = new_phase >= 1.0
                 pre = new_phase == 2.0
                 ds_f = 1.0 if (new_trailing > 0.0 and stance and load_c > stance_on) else 0.0
+                ds_any[b] = max(ds_any[b], ds_f)
                 F_SOL, F_GAS, F_VAS = d[22 + leg, b], d[24 + leg, b], d[16 + leg, b]
                 F_HAM, F_GLU = d[12 + leg, b], d[14 + leg, b]
                 l_TA, l_HFL, l_HAM = d[26 + leg, b], d[8 + leg, b], d[10 + leg, b]
@@ -202,7 +204,7 @@ if numba is not None:
         for b in range(nb):
             u_l = (gains[GAIN.kp_L, b] * (d[0, b] - gains[GAIN.theta_ref, b]) + gains[GAIN.kd_L, b] * d[1, b]
                    + gains[GAIN.kq_L, b] * (-d[2, b] - gains[GAIN.lumbar_ref, b]))
-            exc[_ERECTOR_SPINAE, b] = gains[GAIN.S0_L, b] + _p(u_l)
+            exc[_ERECTOR_SPINAE, b] = gains[GAIN.S0_L, b] + _p(u_l) + gains[GAIN.G_ES_DS, b] * ds_any[b]
             exc[_ABDOMINALS, b] = gains[GAIN.G_ABS, b] * (gains[GAIN.abs_tone, b] * gains[GAIN.S0_L, b] + _p(-u_l))
         for m in range(N_MUSCLES):
             for b in range(nb):
