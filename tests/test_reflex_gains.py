@@ -12,7 +12,7 @@ from gaitsim.reflex_gains import ReflexGains
 def test_names_are_the_fields_in_order_with_finite_defaults():
     names = ReflexGains.names()
     assert names == tuple(f.name for f in dataclasses.fields(ReflexGains)) and len(set(names)) == len(names)
-    assert names[0] == "S0" and names[-1] == "pre_swing_calf_keep"
+    assert names[0] == "S0" and names[-1] == "G_ES_DS"  # new gains go last
     assert all(np.isfinite(getattr(ReflexGains(), n)) for n in names)
     assert ReflexGains().stance_off < ReflexGains().stance_on  # the hysteresis the controller requires
     assert reflex.ReflexGains is ReflexGains  # still importable from gaitsim.reflex
