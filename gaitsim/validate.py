@@ -108,8 +108,8 @@ class Validation:
         by_name = {c.name: c.value for c in self.checks}
 
         def emg_label(stem):  # the muscle, its agreement and, if not 0, the shift that agrees best
-            agree = by_name.get(f"EMG on/off agreement: {stem}", float("nan"))
-            lag = by_name.get(f"EMG timing: {stem}, shift of best agreement (+: late)", 0.0)
+            agree = by_name.get(_agreement_name(stem), float("nan"))
+            lag = by_name.get(_timing_name(stem), 0.0)
             return f"{stem} {agree:.2f}" + (f", {lag:+.0f} %" if lag else "")
 
         ax.set_yticks(np.arange(len(self.emg)) + 0.5)
@@ -161,6 +161,16 @@ def posture_offsets(q_curve: np.ndarray, ref) -> list[Check]:
             "trunk to vertical (pelvis tilt + lumbar extension)": (pelvis + lumbar, m_pelvis + m_lumbar)}
     return [Check(f"{name}: mean offset (gaitsim - measured)", float(sim.mean() - meas.mean()),
                   f"measured mean {meas.mean():.3g} deg", None, "deg") for name, (sim, meas) in rows.items()]
+
+
+def _agreement_name(stem: str) -> str:
+    """The check that holds a muscle's on/off agreement with the normative EMG windows."""
+    return f"EMG on/off agreement: {stem}"
+
+
+def _timing_name(stem: str) -> str:
+    """The check that holds the shift of a muscle's on/off that agrees best (``analysis.onoff_timing``)."""
+    return f"EMG timing: {stem}, shift of best agreement (+: late)"
 
 
 def validate(result=None, *, controller: str = "trunk_initiated", duration: float = 60.0) -> Validation:
@@ -222,18 +232,18 @@ def validate(result=None, *, controller: str = "trunk_initiated", duration: floa
                             float(peaks.max()), f"<= {limit} BW at every one", bool(peaks.max() <= limit), "BW"))
         checks.append(Check("heel strikes above that limit", float((peaks > limit).sum()), "0", bool((peaks <= limit).all())))
     curves["vertical GRF (right foot)"] = (grf, np.asarray(ref["grf_vertical_BW"]), "BW")
+    timing = []
     for stem, muscle in EMG_MUSCLES.items():
         profile = m.curves["activation"][0, :, MUSCLES.index(muscle)]
         sim_on = activation_on(profile)
         ref_on = onoff_mask(ON_WINDOWS_PCT[stem], profile.size)
         agreement = float(np.mean(sim_on == ref_on))
         target = TARGETS["emg_onoff_key"] if stem in EMG_KEY else TARGETS["emg_onoff"]
-        checks.append(Check(f"EMG on/off agreement: {stem}", agreement, f">= {target}", agreement >= target))
+        checks.append(Check(_agreement_name(stem), agreement, f">= {target}", agreement >= target))
         emg[stem] = (sim_on, ref_on)
-    for stem, muscle in EMG_MUSCLES.items():  # is a miss the right pattern at the wrong time?
-        lag, best = onoff_timing(m.curves["activation"][0, :, MUSCLES.index(muscle)], ON_WINDOWS_PCT[stem])
-        checks.append(Check(f"EMG timing: {stem}, shift of best agreement (+: late)", lag,
-                            f"agreement {best:.2f} at that shift", None, "% cycle"))
+        lag, best = onoff_timing(profile, ON_WINDOWS_PCT[stem])  # is a miss the right pattern at the wrong time?
+        timing.append(Check(_timing_name(stem), lag, f"agreement {best:.2f} at that shift", None, "% cycle"))
+    checks.extend(timing)  # after the agreements, as a block of their own
     comp = m.value("lumbar_compression_peak_bw")
     lo, hi = CAPPOZZO_PEAK_BW
     checks.append(Check("lumbar compression peak (free body of the trunk)", comp,
